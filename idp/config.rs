@@ -1,0 +1,240 @@
+//! Configuration: defaults, an optional TOML file (`--config`), then environment variables
+//! (`IDP_*`, `DATABASE_URL`, `REDIS_URL`) on top. Every problem is reported at once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// Runtime configuration of the provider.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Public base URL, no trailing slash (`IDP_ISSUER`).
+    pub issuer: String,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub keys_dir: PathBuf,
+    /// `None` → SQLite in the data dir.
+    pub database_url: Option<String>,
+    /// PostgreSQL schema to use (`IDP_DATABASE_SCHEMA`; tests give each run its own).
+    pub database_schema: Option<String>,
+    /// `None` → in-process session store.
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub access_token_ttl: u64,
+    pub id_token_ttl: u64,
+    pub refresh_token_ttl: u64,
+    pub session_ttl: u64,
+    pub code_ttl: u64,
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// How many password hashes may run at once (defaults to the number of cores).
+    pub argon2_concurrency: usize,
+    /// Failed sign-ins allowed per login and per client IP within `login_window`.
+    pub login_max_failures_per_login: u64,
+    pub login_max_failures_per_ip: u64,
+    pub login_window: u64,
+    /// Serve the demo relying party and demo-only helpers (set by `idp demo` only).
+    pub demo: Option<DemoClient>,
+}
+
+impl Config {
+    /// Whether cookies must carry `Secure`.
+    pub fn https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+
+    /// Short description of the backends for the start-up line (no passwords).
+    pub fn database_kind(&self) -> &'static str {
+        if self.database_url.is_some() {
+            "postgresql"
+        } else {
+            "sqlite"
+        }
+    }
+}
+
+/// The demo relying party's own client registration (`idp demo` only).
+#[derive(Debug, Clone)]
+pub struct DemoClient {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// The TOML file's shape: the same names as the environment variables, lower-case, without
+/// the `IDP_` prefix.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    issuer: Option<String>,
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    keys_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    database_schema: Option<String>,
+    redis_url: Option<String>,
+    redis_prefix: Option<String>,
+    access_token_ttl: Option<u64>,
+    id_token_ttl: Option<u64>,
+    refresh_token_ttl: Option<u64>,
+    session_ttl: Option<u64>,
+    code_ttl: Option<u64>,
+    argon2_memory_kib: Option<u32>,
+    argon2_iterations: Option<u32>,
+    argon2_concurrency: Option<usize>,
+    login_max_failures_per_login: Option<u64>,
+    login_max_failures_per_ip: Option<u64>,
+    login_window: Option<u64>,
+}
+
+/// Lowest argon2id cost we accept (OWASP's minimum for argon2id).
+const MIN_ARGON2_MEMORY_KIB: u32 = 19_456;
+const MIN_ARGON2_ITERATIONS: u32 = 2;
+
+impl Config {
+    /// Loads the configuration; `env` is the process environment (injected for tests).
+    pub fn load(file: Option<&std::path::Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let mut errors = Vec::new();
+        let file_cfg = match file {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => toml::from_str::<FileConfig>(&text).unwrap_or_else(|e| {
+                    errors.push(format!("{}: {}", path.display(), e.message()));
+                    FileConfig::default()
+                }),
+                Err(e) => {
+                    errors.push(format!("cannot read {}: {e}", path.display()));
+                    FileConfig::default()
+                }
+            },
+            None => FileConfig::default(),
+        };
+        let text = |var: &str, from_file: Option<String>| env(var).filter(|v| !v.is_empty()).or(from_file);
+        let number = |var: &str, from_file: Option<u64>, default: u64, errors: &mut Vec<String>| -> u64 {
+            match env(var).filter(|v| !v.is_empty()) {
+                Some(v) => v.parse().unwrap_or_else(|_| {
+                    errors.push(format!("{var} must be a whole number, got {v:?}"));
+                    default
+                }),
+                None => from_file.unwrap_or(default),
+            }
+        };
+
+        let issuer = text("IDP_ISSUER", file_cfg.issuer).unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        match url::Url::parse(&issuer) {
+            Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.query().is_none() && u.fragment().is_none() => {}
+            _ => errors.push(format!("IDP_ISSUER must be an http(s) URL without query or fragment, got {issuer:?}")),
+        }
+        let listen_text = text("IDP_LISTEN", file_cfg.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = listen_text.parse().unwrap_or_else(|_| {
+            errors.push(format!("IDP_LISTEN must be host:port, got {listen_text:?}"));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        let data_dir = env("IDP_DATA_DIR").map(PathBuf::from).or(file_cfg.data_dir).unwrap_or_else(|| "./data".into());
+        let keys_dir = env("IDP_KEYS_DIR").map(PathBuf::from).or(file_cfg.keys_dir).unwrap_or_else(|| data_dir.join("keys"));
+        let database_url = text("DATABASE_URL", file_cfg.database_url);
+        if let Some(url) = &database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                errors.push("DATABASE_URL must be a postgres:// URL (leave it unset for SQLite)".into());
+            }
+        }
+        let database_schema = text("IDP_DATABASE_SCHEMA", file_cfg.database_schema);
+        if let Some(schema) = &database_schema {
+            if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+                errors.push(format!("IDP_DATABASE_SCHEMA must be [a-z0-9_]+, got {schema:?}"));
+            }
+        }
+        let redis_url = text("REDIS_URL", file_cfg.redis_url);
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                errors.push("REDIS_URL must be a redis:// URL (leave it unset for the in-process store)".into());
+            }
+        }
+        let redis_prefix = text("IDP_REDIS_PREFIX", file_cfg.redis_prefix).unwrap_or_else(|| "salyk:".into());
+
+        let access_token_ttl = number("IDP_ACCESS_TOKEN_TTL", file_cfg.access_token_ttl, 600, &mut errors);
+        let id_token_ttl = number("IDP_ID_TOKEN_TTL", file_cfg.id_token_ttl, 600, &mut errors);
+        let refresh_token_ttl = number("IDP_REFRESH_TOKEN_TTL", file_cfg.refresh_token_ttl, 30 * 86_400, &mut errors);
+        let session_ttl = number("IDP_SESSION_TTL", file_cfg.session_ttl, 8 * 3_600, &mut errors);
+        let code_ttl = number("IDP_CODE_TTL", file_cfg.code_ttl, 60, &mut errors);
+        if code_ttl == 0 || code_ttl > 60 {
+            errors.push("IDP_CODE_TTL must be between 1 and 60 seconds".into());
+        }
+        for (name, value) in [("IDP_ACCESS_TOKEN_TTL", access_token_ttl), ("IDP_ID_TOKEN_TTL", id_token_ttl), ("IDP_REFRESH_TOKEN_TTL", refresh_token_ttl), ("IDP_SESSION_TTL", session_ttl)] {
+            if value == 0 {
+                errors.push(format!("{name} must be positive"));
+            }
+        }
+        let argon2_memory_kib = number("IDP_ARGON2_MEMORY_KIB", file_cfg.argon2_memory_kib.map(u64::from), u64::from(MIN_ARGON2_MEMORY_KIB), &mut errors);
+        let argon2_iterations = number("IDP_ARGON2_ITERATIONS", file_cfg.argon2_iterations.map(u64::from), u64::from(MIN_ARGON2_ITERATIONS), &mut errors);
+        if argon2_memory_kib < u64::from(MIN_ARGON2_MEMORY_KIB) || argon2_iterations < u64::from(MIN_ARGON2_ITERATIONS) {
+            errors.push(format!("argon2 cost below the minimum (m={MIN_ARGON2_MEMORY_KIB} KiB, t={MIN_ARGON2_ITERATIONS})"));
+        }
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        let argon2_concurrency = number("IDP_ARGON2_CONCURRENCY", file_cfg.argon2_concurrency.map(|v| v as u64), cores as u64, &mut errors).max(1);
+        let login_max_failures_per_login = number("IDP_LOGIN_MAX_FAILURES", file_cfg.login_max_failures_per_login, 5, &mut errors);
+        let login_max_failures_per_ip = number("IDP_LOGIN_MAX_FAILURES_PER_IP", file_cfg.login_max_failures_per_ip, 50, &mut errors);
+        let login_window = number("IDP_LOGIN_WINDOW", file_cfg.login_window, 900, &mut errors);
+
+        if !errors.is_empty() {
+            return Err(errors.join("; "));
+        }
+        Ok(Config {
+            issuer,
+            listen,
+            data_dir,
+            keys_dir,
+            database_url,
+            database_schema,
+            redis_url,
+            redis_prefix,
+            access_token_ttl,
+            id_token_ttl,
+            refresh_token_ttl,
+            session_ttl,
+            code_ttl,
+            argon2_memory_kib: u32::try_from(argon2_memory_kib).unwrap_or(u32::MAX),
+            argon2_iterations: u32::try_from(argon2_iterations).unwrap_or(u32::MAX),
+            argon2_concurrency: usize::try_from(argon2_concurrency).unwrap_or(1),
+            login_max_failures_per_login,
+            login_max_failures_per_ip,
+            login_window,
+            demo: None,
+        })
+    }
+
+    /// Loads from the real process environment.
+    pub fn from_env(file: Option<&std::path::Path>) -> Result<Config, String> {
+        Config::load(file, &|name| std::env::var(name).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::load(None, &|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let cfg = load(&[]).unwrap();
+        assert_eq!(cfg.issuer, "http://127.0.0.1:8080");
+        assert!(cfg.database_url.is_none() && cfg.redis_url.is_none());
+        assert_eq!(cfg.keys_dir, PathBuf::from("./data/keys"));
+    }
+
+    #[test]
+    fn bad_settings_are_all_reported() {
+        let err = load(&[("IDP_LISTEN", "nope"), ("DATABASE_URL", "mysql://x"), ("IDP_ACCESS_TOKEN_TTL", "ten")]).unwrap_err();
+        assert!(err.contains("IDP_LISTEN") && err.contains("DATABASE_URL") && err.contains("IDP_ACCESS_TOKEN_TTL"), "{err}");
+    }
+
+    #[test]
+    fn weak_argon2_is_refused() {
+        assert!(load(&[("IDP_ARGON2_MEMORY_KIB", "1024")]).unwrap_err().contains("argon2"));
+    }
+}

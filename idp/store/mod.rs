@@ -1,0 +1,120 @@
+//! Durable state: users, organizations, memberships, clients, consents, grants and refresh
+//! tokens, signing-key metadata and the audit log.
+//!
+//! Role traits describe what the rest of the provider needs; `sqlite` and `postgres` implement
+//! all of them, and `tests/it/store_contract.rs` runs one contract suite against both. Lookups
+//! return `Ok(None)` for "not there"; multi-row changes are one method and one transaction.
+
+pub mod model;
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+
+pub use model::*;
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (e.g. a duplicate login); names the rule.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A row the call depends on does not exist (e.g. membership for an unknown organization).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The database could not be reached; the caller answers 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else (bad data, driver errors).
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates a user with a fresh opaque id. Duplicate login → `Conflict("login")`.
+    async fn create_user(&self, user: NewUser, now: UnixTime) -> StoreResult<User>;
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
+    async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>>;
+    /// Users are unique by INN as well as by login.
+    async fn user_by_inn(&self, inn: &str) -> StoreResult<Option<User>>;
+    async fn set_user_blocked(&self, id: &str, blocked: bool) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    /// Inserts or updates (by INN) an organization.
+    async fn upsert_organization(&self, org: &Organization) -> StoreResult<()>;
+    async fn organization(&self, inn: &str) -> StoreResult<Option<Organization>>;
+    /// Adds or updates a membership. Unknown organization or user → `NotFound`.
+    async fn upsert_membership(&self, membership: &Membership) -> StoreResult<()>;
+    /// All memberships of a user with their organizations, blocked ones included.
+    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<(Membership, Organization)>>;
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Duplicate id → `Conflict("client_id")`.
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
+    async fn list_clients(&self) -> StoreResult<Vec<Client>>;
+    /// Returns false when there is no such client.
+    async fn set_client_disabled(&self, id: &str, disabled: bool) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    async fn consent(&self, user_id: &str, client_id: &str) -> StoreResult<Option<Consent>>;
+    /// Inserts or replaces the consent for (user, client).
+    async fn save_consent(&self, consent: &Consent) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Stores a new grant, and its first refresh token when one was issued.
+    async fn create_grant(&self, grant: &Grant, refresh: Option<&RefreshToken>) -> StoreResult<()>;
+    async fn grant(&self, id: &str) -> StoreResult<Option<Grant>>;
+    /// Looks a refresh token up with its grant (for introspection and revocation).
+    async fn refresh_token(&self, digest: &str) -> StoreResult<Option<(RefreshToken, Grant)>>;
+    /// In one transaction: if `old_digest` is live (not rotated, unexpired at `now`, grant not
+    /// revoked) mark it rotated and store `new`; if it was already rotated, revoke its grant
+    /// (RFC 9700 §4.14.2 reuse detection).
+    async fn rotate_refresh_token(&self, old_digest: &str, new: &RefreshToken, now: UnixTime) -> StoreResult<RotateOutcome>;
+    /// Marks the grant revoked; its refresh tokens stop working. Idempotent.
+    async fn revoke_grant(&self, id: &str) -> StoreResult<()>;
+    /// Revokes every grant of a user (optionally only for one client or one account key);
+    /// returns the revoked grant ids.
+    async fn revoke_grants_of_user(&self, user_id: &str, account_key: Option<&str>) -> StoreResult<Vec<String>>;
+    /// Deletes refresh tokens expired before `now`; returns how many.
+    async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyMeta>>;
+    /// Adds `new` as the active key for its algorithm; the previously active one of that
+    /// algorithm becomes inactive (still published). Keys older than the previous are deleted.
+    async fn add_signing_key(&self, new: &SigningKeyMeta) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    async fn record(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Newest first.
+    async fn recent_events(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
+}
+
+/// Everything durable, as one object the application holds.
+#[async_trait]
+pub trait Store:
+    UserStore + OrganizationStore + ClientStore + ConsentStore + GrantStore + KeyStore + AuditLog
+{
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Cheap liveness probe (`SELECT 1`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// Human-readable backend description for the start-up line (never a password).
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,116 @@
+//! The sign-in page (`GET /login?req=…`) and sign-in method posts (`POST /login/{method}`).
+//! The page lists every method as a tab; a method's form posts back here, the method decides,
+//! and on success an SSO session starts and the authorization flow carries on.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::browser::{append_cookie, render, Browser};
+use super::views::{LoginView, MethodTab};
+use super::{cookies, csrf};
+use crate::authn::{Assurance, LoginContext, Step, StepInput};
+use crate::error::Error;
+use crate::oidc::authorize::flow;
+use crate::oidc::authorize::request::AuthorizationRequest;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct ReqQuery {
+    #[serde(default)]
+    pub req: String,
+}
+
+/// Every method the cabinet knows, in the manual's order; those not built yet are shown
+/// disabled so the page already has its final shape.
+const TABS: [(&str, &str); 5] = [
+    ("password", "login.tab.password"),
+    ("rutoken", "login.tab.signature"),
+    ("smartid", "login.tab.smartid"),
+    ("cloud", "login.tab.cloud"),
+    ("esi", "login.tab.esi"),
+];
+
+fn view(state: &AppState, browser: &Browser, request: &AuthorizationRequest, active: &str, login: String, error: Option<&'static str>) -> LoginView {
+    LoginView {
+        tr: browser.tr,
+        lang_links: browser.lang_links.clone(),
+        csrf: browser.csrf.clone(),
+        req: request.id.clone(),
+        client_name: request.client_name.clone(),
+        login,
+        error,
+        needs_higher_level: request.required_assurance().is_some_and(|a| a > Assurance::Low),
+        tabs: TABS
+            .iter()
+            .map(|(id, label_key)| MethodTab { id, label_key, active: *id == active, available: state.method(id).is_some() })
+            .collect(),
+    }
+}
+
+/// Checks the form's CSRF token against the browser cookie.
+pub fn check_csrf(state: &AppState, browser: &Browser, fields: &HashMap<String, String>) -> Result<(), Error> {
+    let presented = fields.get(csrf::FIELD).map(String::as_str).unwrap_or("");
+    if csrf::verify(state.keys.secret(), &browser.browser_id, presented) {
+        Ok(())
+    } else {
+        Err(Error::invalid_request("missing or invalid CSRF token").with_status(StatusCode::FORBIDDEN).with_message("error.csrf"))
+    }
+}
+
+pub async fn page(State(state): State<AppState>, browser: Browser, Query(query): Query<ReqQuery>) -> Result<Response, Error> {
+    let request = flow::load_pending(&state, &query.req).await?;
+    let login = request.login_hint.clone().unwrap_or_default();
+    Ok(render(&view(&state, &browser, &request, "password", login, None)))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    browser: Browser,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(method_id): Path<String>,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, Error> {
+    check_csrf(&state, &browser, &fields)?;
+    let method = state.method(&method_id).ok_or_else(Error::not_found)?.clone();
+    let mut request = flow::load_pending(&state, fields.get("req").map(String::as_str).unwrap_or("")).await?;
+    let cx = LoginContext { client_ip: peer.ip(), client_id: Some(request.client_id.clone()) };
+    let login = fields.get("login").cloned().unwrap_or_default();
+    match method.resume(&cx, &[], StepInput::Form(fields)).await? {
+        Step::Prompt { message, .. } => {
+            audit_sign_in(&state, &method_id, None, &login, &cx).await;
+            Ok(render(&view(&state, &browser, &request, &method_id, login, message)))
+        }
+        Step::Done(identity) => {
+            audit_sign_in(&state, &method_id, Some(&identity.user_id), &login, &cx).await;
+            if let Some(old) = browser.session_cookie.as_deref() {
+                crate::sso::end(&state, old).await?;
+            }
+            let session = crate::sso::start(&state, &identity).await?;
+            request.signed_in_here = true;
+            let mut response = flow::proceed(&state, Some(&session.id), request).await?.into_response();
+            append_cookie(&mut response, &cookies::set(cookies::SESSION, &session.id, None, state.config.https()));
+            Ok(response)
+        }
+    }
+}
+
+/// D6: every sign-in attempt, success or failure, with its method. A failed attempt records
+/// the login typed (not the password).
+async fn audit_sign_in(state: &AppState, method: &str, user_id: Option<&str>, login: &str, cx: &LoginContext) {
+    let event = crate::store::AuditEvent {
+        at: crate::clock::now(),
+        kind: if user_id.is_some() { "sign_in.success".into() } else { "sign_in.failure".into() },
+        actor: user_id.map(str::to_owned),
+        subject: cx.client_id.clone(),
+        detail: serde_json::json!({ "method": method, "login": login, "ip": cx.client_ip.to_string() }),
+    };
+    if let Err(e) = state.store.record(&event).await {
+        tracing::warn!(error = %e, "audit event not recorded");
+    }
+}

@@ -1,0 +1,263 @@
+//! Starts the real server on an ephemeral port for a test, on either backend family:
+//! `Backend::Embedded` (SQLite file + in-process sessions) or `Backend::Production`
+//! (PostgreSQL in a fresh schema + Redis under a fresh key prefix, from
+//! `IDP_TEST_DATABASE_URL` / `IDP_TEST_REDIS_URL`). `both_backends!` writes a test once and
+//! runs it on each; without the URLs the production variant is skipped, unless
+//! `IDP_REQUIRE_BACKENDS=1`, which makes it fail.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use salyk_idp::config::Config;
+use salyk_idp::state::AppState;
+use salyk_idp::store::{AccountKind, MemberRole, Membership, Organization, User};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Production,
+}
+
+/// Where a production-backend app keeps its data, so a second process can share it.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub database_url: Option<String>,
+    pub schema: Option<String>,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    pub data_dir: PathBuf,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub shared: Shared,
+    _dir: Option<Arc<tempfile::TempDir>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+fn env_url(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ if std::env::var("IDP_REQUIRE_BACKENDS").as_deref() == Ok("1") => panic!("IDP_REQUIRE_BACKENDS=1 but {name} is not set"),
+        _ => None,
+    }
+}
+
+/// Whether the production backends are configured (prints a note when they are not).
+pub fn production_available() -> bool {
+    let ok = env_url("IDP_TEST_DATABASE_URL").is_some() && env_url("IDP_TEST_REDIS_URL").is_some();
+    if !ok {
+        eprintln!("note: IDP_TEST_DATABASE_URL / IDP_TEST_REDIS_URL not set; skipping the PostgreSQL + Redis variant");
+    }
+    ok
+}
+
+fn random_name() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with a configuration tweak.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let id = random_name();
+        let shared = match backend {
+            Backend::Embedded => Shared { database_url: None, schema: None, redis_url: None, redis_prefix: String::new(), data_dir: dir.path().to_owned() },
+            Backend::Production => Shared {
+                database_url: env_url("IDP_TEST_DATABASE_URL"),
+                schema: Some(format!("t_{id}")),
+                redis_url: env_url("IDP_TEST_REDIS_URL"),
+                redis_prefix: format!("t:{id}:"),
+                data_dir: dir.path().to_owned(),
+            },
+        };
+        TestApp::start(shared, Some(dir), tweak).await
+    }
+
+    /// A second process on the same database, session store and keys.
+    pub async fn spawn_sibling(&self) -> TestApp {
+        TestApp::start(self.shared.clone(), self._dir.clone(), |_| {}).await
+    }
+
+    async fn start(shared: Shared, dir: Option<Arc<tempfile::TempDir>>, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut config = Config::load(None, &|_| None).expect("default config");
+        config.issuer = format!("http://{addr}");
+        config.listen = addr;
+        config.data_dir = shared.data_dir.clone();
+        config.keys_dir = shared.data_dir.join("keys");
+        config.database_url = shared.database_url.clone();
+        config.database_schema = shared.schema.clone();
+        config.redis_url = shared.redis_url.clone();
+        config.redis_prefix = shared.redis_prefix.clone();
+        tweak(&mut config);
+        let state = salyk_idp::app::build_state(config).await.expect("build state");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serve_state = state.clone();
+        tokio::spawn(async move {
+            salyk_idp::app::serve(serve_state, listener, async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+        TestApp { base: format!("http://{addr}"), state, shared, _dir: dir, shutdown: Some(tx) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Registers a client directly through the same code path as the CLI.
+    pub async fn client(&self, spec: ClientSpec) -> (String, Option<String>) {
+        let new = salyk_idp::cli::NewClient {
+            name: spec.name.unwrap_or_else(|| "Test RP".into()),
+            redirect_uris: spec.redirect_uris.unwrap_or_else(|| vec![REDIRECT_URI.into()]),
+            post_logout_redirect_uris: spec.post_logout_redirect_uris.unwrap_or_else(|| vec![POST_LOGOUT_URI.into()]),
+            auth_method: spec.auth_method.unwrap_or(salyk_idp::store::ClientAuthMethod::ClientSecretBasic),
+            grants: spec.grants.unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]),
+            scopes: spec.scopes.unwrap_or_else(|| vec!["openid".into(), "profile".into(), "offline_access".into()]),
+            token_alg: spec.alg.unwrap_or_else(|| "RS256".into()),
+            rotate_refresh_tokens: !spec.no_rotation,
+            require_organization: spec.require_organization,
+        };
+        let (client, secret) = salyk_idp::cli::create_client(self.state.store.as_ref(), self.state.keys.secret(), new).await.expect("create client");
+        (client.id, secret)
+    }
+
+    /// Creates a password user.
+    pub async fn user(&self, login: &str, inn: &str, name: &str, password: &str) -> User {
+        salyk_idp::cli::create_user(self.state.store.as_ref(), &self.state.hasher, login, inn, name, Some("004".into()), password.into()).await.expect("create user")
+    }
+
+    /// Creates an organization and makes `user` a member.
+    pub async fn org_member(&self, user: &User, inn: &str, name: &str, role: MemberRole) {
+        let org = Organization { inn: inn.into(), name: name.into(), ugns_code: "004".into(), kind: AccountKind::Organization, parent_inn: None, liquidated: false };
+        self.state.store.upsert_organization(&org).await.expect("org");
+        self.state
+            .store
+            .upsert_membership(&Membership { org_inn: inn.into(), user_id: user.id.clone(), role, blocked: false, comment: None })
+            .await
+            .expect("membership");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+pub const POST_LOGOUT_URI: &str = "http://127.0.0.1:9/logged-out";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Client registration options; `None` means the CLI default.
+#[derive(Default, Clone)]
+pub struct ClientSpec {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub auth_method: Option<salyk_idp::store::ClientAuthMethod>,
+    pub grants: Option<Vec<String>>,
+    pub scopes: Option<Vec<String>>,
+    pub alg: Option<String>,
+    pub no_rotation: bool,
+    pub require_organization: bool,
+}
+
+/// A browser: cookies kept, redirects not followed (tests look at each hop).
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// The value of `name` in a form's hidden input.
+pub fn hidden(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle).unwrap_or_else(|| panic!("no hidden {name} in page:\n{html}")) + needle.len();
+    html[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+/// The query parameters of a redirect's `Location`.
+pub fn location_params(response: &reqwest::Response) -> HashMap<String, String> {
+    let location = response.headers().get("location").expect("location").to_str().expect("ascii");
+    let url = url::Url::parse(location).unwrap_or_else(|_| url::Url::parse(&format!("http://x{location}")).expect("url"));
+    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").expect("location").to_str().expect("ascii").to_owned()
+}
+
+/// Drives a browser from an authorization URL through sign-in and (if shown) account choice,
+/// choosing the account with INN `account_inn` (or the first). Returns the final redirect to
+/// the client.
+pub async fn sign_in(app: &TestApp, browser: &reqwest::Client, authorize_url: &str, login: &str, password: &str, account_inn: Option<&str>) -> reqwest::Response {
+    let mut response = browser.get(authorize_url).send().await.expect("authorize");
+    loop {
+        assert!(response.status().is_redirection(), "expected a redirect, got {} {}", response.status(), response.text().await.unwrap_or_default());
+        let next = location(&response);
+        if !next.starts_with('/') {
+            return response;
+        }
+        let page = browser.get(app.url(&next)).send().await.expect("page").text().await.expect("html");
+        let csrf = hidden(&page, "csrf");
+        let req = hidden(&page, "req");
+        response = if next.starts_with("/login/account") {
+            let account = match account_inn {
+                Some(inn) => radio_value_for_inn(&page, inn),
+                None => first_radio_value(&page),
+            };
+            browser.post(app.url("/login/account")).form(&[("csrf", csrf.as_str()), ("req", req.as_str()), ("account", account.as_str()), ("action", "allow")]).send().await.expect("account")
+        } else {
+            browser.post(app.url("/login/password")).form(&[("csrf", csrf.as_str()), ("req", req.as_str()), ("login", login), ("password", password)]).send().await.expect("login")
+        };
+    }
+}
+
+pub fn radio_values(page: &str) -> Vec<String> {
+    page.split("name=\"account\" value=\"").skip(1).map(|s| s.split('"').next().unwrap_or_default().to_owned()).collect()
+}
+
+fn first_radio_value(page: &str) -> String {
+    radio_values(page).into_iter().next().expect("an account radio")
+}
+
+fn radio_value_for_inn(page: &str, inn: &str) -> String {
+    radio_values(page).into_iter().find(|v| v.ends_with(inn)).unwrap_or_else(|| panic!("no account {inn} on page"))
+}
+
+/// Writes one async test body and runs it on both backend families.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::harness::Backend::Embedded).await;
+                }
+            )+
+        }
+        mod production {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::harness::production_available() {
+                        super::$name($crate::harness::Backend::Production).await;
+                    }
+                }
+            )+
+        }
+    };
+}

@@ -1,0 +1,8 @@
+//! One integration-test binary (each file directly in `tests/` would be its own binary).
+
+#[macro_use]
+mod harness;
+
+mod oidc_flow;
+mod session_contract;
+mod store_contract;
