@@ -428,6 +428,8 @@ static CATALOGUE: &[(&str, &str, &str, &str)] = &[
         "Sign in again",
     ),
     ("demo.logout", "Выйти", "Чыгуу", "Sign out"),
+    ("demo.name", "Наименование", "Аталышы", "Name"),
+    ("demo.kind", "Тип учётной записи", "Эсептик жазуунун түрү", "Account type"),
     // --- forms ---
     (
         "form.required",

@@ -194,34 +194,33 @@ fn key(kid: &str, alg: &str, created_at: UnixTime) -> SigningKeyMeta {
     }
 }
 
+async fn add_user(store: &dyn Store, login: &str, inn: &str) -> User {
+    store.create_user(new_user(login, inn), NOW).await.unwrap()
+}
+
 // --- cases -----------------------------------------------------------------------------------
 
 async fn users_roundtrip(store: Arc<dyn Store>) {
-    let user = store
-        .create_user(new_user("12345678901234001", "12345678901234"), NOW)
-        .await
-        .unwrap();
+    let user = add_user(&*store, "12345678901234001", "12345678901234").await;
     assert!(
         uuid::Uuid::parse_str(&user.id).is_ok(),
         "id {} is not a uuid",
         user.id
     );
-    assert_eq!(user.login, "12345678901234001");
-    assert!(!user.blocked);
-    assert_eq!(user.created_at, NOW);
+    assert_eq!(
+        (user.login.as_str(), user.blocked, user.created_at),
+        ("12345678901234001", false, NOW)
+    );
     assert_eq!(user.full_name(), "Асанов Бакыт Эркинович");
 
-    assert_eq!(
+    let found = [
         store.user_by_id(&user.id).await.unwrap(),
-        Some(user.clone())
-    );
-    assert_eq!(
         store.user_by_login(&user.login).await.unwrap(),
-        Some(user.clone())
-    );
-    assert_eq!(
         store.user_by_inn(&user.inn).await.unwrap(),
-        Some(user.clone())
+    ];
+    assert_eq!(
+        found,
+        [Some(user.clone()), Some(user.clone()), Some(user.clone())]
     );
     assert_eq!(store.user_by_id("no-such-id").await.unwrap(), None);
     assert_eq!(store.user_by_login("nobody").await.unwrap(), None);
@@ -237,42 +236,40 @@ async fn users_roundtrip(store: Arc<dyn Store>) {
     let other = store.create_user(bare, NOW + 1).await.unwrap();
     assert_ne!(other.id, user.id);
     let loaded = store.user_by_id(&other.id).await.unwrap().unwrap();
+    assert_eq!(loaded, other);
     assert_eq!(
         (loaded.middle_name, loaded.password_hash, loaded.ugns_code),
         (None, None, None)
     );
 
-    let dup_login = store
+    let dup = store
         .create_user(new_user(&user.login, "33333333333333"), NOW)
         .await;
     assert!(
-        matches!(&dup_login, Err(StoreError::Conflict(rule)) if rule == "login"),
-        "{dup_login:?}"
+        matches!(&dup, Err(StoreError::Conflict(rule)) if rule == "login"),
+        "{dup:?}"
     );
-    let dup_inn = store
+    let dup = store
         .create_user(new_user("33333333333333001", &user.inn), NOW)
         .await;
     assert!(
-        matches!(&dup_inn, Err(StoreError::Conflict(rule)) if rule == "inn"),
-        "{dup_inn:?}"
+        matches!(&dup, Err(StoreError::Conflict(rule)) if rule == "inn"),
+        "{dup:?}"
     );
-    assert_eq!(store.user_by_inn("33333333333333").await.unwrap(), None);
+    assert_eq!(
+        store.user_by_login("33333333333333001").await.unwrap(),
+        None
+    );
 
     store.set_user_blocked(&user.id, true).await.unwrap();
     assert!(store.user_by_id(&user.id).await.unwrap().unwrap().blocked);
     store.set_user_blocked(&user.id, false).await.unwrap();
+    assert!(!store.user_by_inn(&user.inn).await.unwrap().unwrap().blocked);
+    let missing = store.set_user_blocked("no-such-id", true).await;
     assert!(
-        !store
-            .user_by_login(&user.login)
-            .await
-            .unwrap()
-            .unwrap()
-            .blocked
+        matches!(missing, Err(StoreError::NotFound(_))),
+        "{missing:?}"
     );
-    assert!(matches!(
-        store.set_user_blocked("no-such-id", true).await,
-        Err(StoreError::NotFound(_))
-    ));
 }
 
 async fn organizations_and_memberships(store: Arc<dyn Store>) {
@@ -280,14 +277,11 @@ async fn organizations_and_memberships(store: Arc<dyn Store>) {
     let branch = org("01234567890124", AccountKind::Branch, Some(&head.inn));
     store.upsert_organization(&head).await.unwrap();
     store.upsert_organization(&branch).await.unwrap();
-    assert_eq!(
+    let found = [
         store.organization(&head.inn).await.unwrap(),
-        Some(head.clone())
-    );
-    assert_eq!(
         store.organization(&branch.inn).await.unwrap(),
-        Some(branch.clone())
-    );
+    ];
+    assert_eq!(found, [Some(head.clone()), Some(branch.clone())]);
     assert_eq!(store.organization("99999999999999").await.unwrap(), None);
 
     // Upsert updates in place.
@@ -297,72 +291,50 @@ async fn organizations_and_memberships(store: Arc<dyn Store>) {
         ..head.clone()
     };
     store.upsert_organization(&renamed).await.unwrap();
-    assert_eq!(
-        store.organization(&head.inn).await.unwrap(),
-        Some(renamed.clone())
-    );
+    assert_eq!(store.organization(&head.inn).await.unwrap(), Some(renamed));
     store.upsert_organization(&head).await.unwrap();
 
-    let user = store
-        .create_user(new_user("11111111111111001", "11111111111111"), NOW)
-        .await
-        .unwrap();
-    let loner = store
-        .create_user(new_user("44444444444444001", "44444444444444"), NOW)
-        .await
-        .unwrap();
-    assert!(store
-        .memberships_of_user(&loner.id)
-        .await
-        .unwrap()
-        .is_empty());
+    let user = add_user(&*store, "11111111111111001", "11111111111111").await;
+    let loner = add_user(&*store, "44444444444444001", "44444444444444").await;
+    let member =
+        |org: &Organization, role: MemberRole, blocked: bool, comment: Option<&str>| Membership {
+            org_inn: org.inn.clone(),
+            user_id: user.id.clone(),
+            role,
+            blocked,
+            comment: comment.map(Into::into),
+        };
 
-    let unknown_org = Membership {
-        org_inn: "99999999999999".into(),
-        user_id: user.id.clone(),
-        role: MemberRole::Head,
-        blocked: false,
-        comment: None,
-    };
+    let unknown_org = member(
+        &org("99999999999999", AccountKind::Organization, None),
+        MemberRole::Head,
+        false,
+        None,
+    );
     let err = store.upsert_membership(&unknown_org).await;
     assert!(matches!(err, Err(StoreError::NotFound(_))), "{err:?}");
     let unknown_user = Membership {
-        org_inn: head.inn.clone(),
         user_id: "no-such-user".into(),
-        ..unknown_org.clone()
+        ..member(&head, MemberRole::Head, false, None)
     };
     let err = store.upsert_membership(&unknown_user).await;
     assert!(matches!(err, Err(StoreError::NotFound(_))), "{err:?}");
 
-    let mut at_head = Membership {
-        org_inn: head.inn.clone(),
-        user_id: user.id.clone(),
-        role: MemberRole::Employee,
-        blocked: false,
-        comment: None,
-    };
+    store
+        .upsert_membership(&member(&head, MemberRole::Employee, false, None))
+        .await
+        .unwrap();
+    // A second upsert of the same pair replaces role, blocked and comment.
+    let at_head = member(&head, MemberRole::Accountant, false, Some("бухгалтер"));
     store.upsert_membership(&at_head).await.unwrap();
-    // Second upsert of the same pair replaces role, blocked and comment.
-    at_head.role = MemberRole::Accountant;
-    at_head.comment = Some("бухгалтер".into());
-    store.upsert_membership(&at_head).await.unwrap();
-    let at_branch = Membership {
-        org_inn: branch.inn.clone(),
-        user_id: user.id.clone(),
-        role: MemberRole::Head,
-        blocked: true,
-        comment: Some("blocked by head".into()),
-    };
+    let at_branch = member(&branch, MemberRole::Head, true, Some("blocked by head"));
     store.upsert_membership(&at_branch).await.unwrap();
 
     let mut got = store.memberships_of_user(&user.id).await.unwrap();
     got.sort_by(|a, b| a.0.org_inn.cmp(&b.0.org_inn));
-    assert_eq!(got, vec![(at_head, head), (at_branch, branch)]);
-    assert!(store
-        .memberships_of_user(&loner.id)
-        .await
-        .unwrap()
-        .is_empty());
+    assert_eq!(got, [(at_head, head), (at_branch, branch)]);
+    assert_eq!(store.memberships_of_user(&loner.id).await.unwrap(), []);
+    assert_eq!(store.memberships_of_user("no-such-user").await.unwrap(), []);
 }
 
 async fn clients_roundtrip(store: Arc<dyn Store>) {
@@ -432,15 +404,43 @@ async fn consent_upsert_replaces(store: Arc<dyn Store>) {
     assert_eq!(store.consent("u2", "rp").await.unwrap(), None);
 }
 
-async fn grant_and_refresh_token_roundtrip(store: Arc<dyn Store>) {
-    let g = grant("g1", "u1", "individual:1");
-    let rt = token("rt-1", "g1", NOW + 3600);
+/// A grant of `u1` with one refresh token.
+async fn seed(store: &dyn Store, grant_id: &str, digest: &str, expires_at: UnixTime) -> Grant {
+    let g = grant(grant_id, "u1", "individual:1");
+    let rt = token(digest, grant_id, expires_at);
     store.create_grant(&g, Some(&rt)).await.unwrap();
+    g
+}
+
+async fn rotate(
+    store: &dyn Store,
+    old: &str,
+    new: &str,
+    grant_id: &str,
+    now: UnixTime,
+) -> RotateOutcome {
+    let new = token(new, grant_id, NOW + 7200);
+    store.rotate_refresh_token(old, &new, now).await.unwrap()
+}
+
+async fn has_token(store: &dyn Store, digest: &str) -> bool {
+    store.refresh_token(digest).await.unwrap().is_some()
+}
+
+async fn is_revoked(store: &dyn Store, grant_id: &str) -> bool {
+    store
+        .grant(grant_id)
+        .await
+        .unwrap()
+        .expect("grant exists")
+        .revoked
+}
+
+async fn grant_and_refresh_token_roundtrip(store: Arc<dyn Store>) {
+    let g = seed(&*store, "g1", "rt-1", NOW + 3600).await;
     assert_eq!(store.grant("g1").await.unwrap(), Some(g.clone()));
-    assert_eq!(
-        store.refresh_token("rt-1").await.unwrap(),
-        Some((rt, g.clone()))
-    );
+    let expected = (token("rt-1", "g1", NOW + 3600), g.clone());
+    assert_eq!(store.refresh_token("rt-1").await.unwrap(), Some(expected));
 
     let without = Grant {
         session_id: None,
@@ -452,147 +452,97 @@ async fn grant_and_refresh_token_roundtrip(store: Arc<dyn Store>) {
 
     assert_eq!(store.grant("g-missing").await.unwrap(), None);
     assert_eq!(store.refresh_token("rt-missing").await.unwrap(), None);
-    assert!(matches!(
-        store.create_grant(&g, None).await,
-        Err(StoreError::Conflict(_))
-    ));
+    let dup = store.create_grant(&g, None).await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
 }
 
 async fn rotate_live_token(store: Arc<dyn Store>) {
-    let g = grant("g1", "u1", "individual:1");
-    store
-        .create_grant(&g, Some(&token("rt-1", "g1", NOW + 3600)))
-        .await
-        .unwrap();
-
-    let outcome = store
-        .rotate_refresh_token("rt-1", &token("rt-2", "g1", NOW + 7200), NOW)
-        .await
-        .unwrap();
+    let g = seed(&*store, "g1", "rt-1", NOW + 3600).await;
+    let outcome = rotate(&*store, "rt-1", "rt-2", "g1", NOW).await;
     assert_eq!(outcome, RotateOutcome::Rotated(g.clone()));
     let (old, _) = store.refresh_token("rt-1").await.unwrap().unwrap();
     assert!(old.rotated);
     let (new, new_grant) = store.refresh_token("rt-2").await.unwrap().unwrap();
-    assert_eq!(new, token("rt-2", "g1", NOW + 7200));
-    assert_eq!(new_grant, g);
+    assert_eq!(
+        (new, new_grant),
+        (token("rt-2", "g1", NOW + 7200), g.clone())
+    );
 
     // The new token works in turn.
-    let outcome = store
-        .rotate_refresh_token("rt-2", &token("rt-3", "g1", NOW + 9000), NOW + 10)
-        .await
-        .unwrap();
+    let outcome = rotate(&*store, "rt-2", "rt-3", "g1", NOW + 10).await;
     assert_eq!(outcome, RotateOutcome::Rotated(g));
 }
 
 async fn rotate_reused_token_revokes_grant(store: Arc<dyn Store>) {
-    store
-        .create_grant(
-            &grant("g1", "u1", "individual:1"),
-            Some(&token("rt-1", "g1", NOW + 3600)),
-        )
-        .await
-        .unwrap();
-    let first = store
-        .rotate_refresh_token("rt-1", &token("rt-2", "g1", NOW + 3600), NOW)
-        .await
-        .unwrap();
-    assert!(matches!(first, RotateOutcome::Rotated(_)));
+    seed(&*store, "g1", "rt-1", NOW + 3600).await;
+    let first = rotate(&*store, "rt-1", "rt-2", "g1", NOW).await;
+    assert!(matches!(first, RotateOutcome::Rotated(_)), "{first:?}");
 
-    let reuse = store
-        .rotate_refresh_token("rt-1", &token("rt-x", "g1", NOW + 3600), NOW + 1)
-        .await
-        .unwrap();
+    let reuse = rotate(&*store, "rt-1", "rt-x", "g1", NOW + 1).await;
     assert_eq!(
         reuse,
         RotateOutcome::Reused {
             grant_id: "g1".into()
         }
     );
-    assert!(store.grant("g1").await.unwrap().unwrap().revoked);
-    assert_eq!(
-        store.refresh_token("rt-x").await.unwrap(),
-        None,
-        "no token stored on reuse"
+    assert!(is_revoked(&*store, "g1").await);
+    assert!(
+        !has_token(&*store, "rt-x").await,
+        "no token is stored on reuse"
     );
 
     // The legitimate successor dies with the grant.
-    let successor = store
-        .rotate_refresh_token("rt-2", &token("rt-3", "g1", NOW + 3600), NOW + 2)
-        .await
-        .unwrap();
+    let successor = rotate(&*store, "rt-2", "rt-3", "g1", NOW + 2).await;
     assert_eq!(successor, RotateOutcome::Invalid);
 }
 
 async fn rotate_invalid_tokens(store: Arc<dyn Store>) {
-    store
-        .create_grant(
-            &grant("g1", "u1", "individual:1"),
-            Some(&token("rt-old", "g1", NOW)),
-        )
-        .await
-        .unwrap();
-    store
-        .create_grant(
-            &grant("g2", "u1", "individual:1"),
-            Some(&token("rt-rev", "g2", NOW + 3600)),
-        )
-        .await
-        .unwrap();
+    seed(&*store, "g1", "rt-old", NOW).await;
+    seed(&*store, "g2", "rt-rev", NOW + 3600).await;
     store.revoke_grant("g2").await.unwrap();
 
-    let expired = store
-        .rotate_refresh_token("rt-old", &token("n1", "g1", NOW + 3600), NOW)
-        .await
-        .unwrap();
-    assert_eq!(expired, RotateOutcome::Invalid);
+    // Expired at `now` exactly: a token is live only before its `expires_at`.
+    assert_eq!(
+        rotate(&*store, "rt-old", "n1", "g1", NOW).await,
+        RotateOutcome::Invalid
+    );
     let (old, g1) = store.refresh_token("rt-old").await.unwrap().unwrap();
     assert!(
         !old.rotated && !g1.revoked,
         "an expired token changes nothing"
     );
 
-    let revoked = store
-        .rotate_refresh_token("rt-rev", &token("n2", "g2", NOW + 3600), NOW)
-        .await
-        .unwrap();
-    assert_eq!(revoked, RotateOutcome::Invalid);
-    let unknown = store
-        .rotate_refresh_token("rt-unknown", &token("n3", "g1", NOW + 3600), NOW)
-        .await
-        .unwrap();
-    assert_eq!(unknown, RotateOutcome::Invalid);
+    assert_eq!(
+        rotate(&*store, "rt-rev", "n2", "g2", NOW).await,
+        RotateOutcome::Invalid
+    );
+    assert_eq!(
+        rotate(&*store, "rt-unknown", "n3", "g1", NOW).await,
+        RotateOutcome::Invalid
+    );
     for digest in ["n1", "n2", "n3"] {
-        assert_eq!(store.refresh_token(digest).await.unwrap(), None);
+        assert!(!has_token(&*store, digest).await, "{digest} was stored");
     }
 }
 
 async fn rotate_concurrently_has_one_winner(store: Arc<dyn Store>) {
-    let g = grant("g1", "u1", "individual:1");
-    store
-        .create_grant(&g, Some(&token("rt-1", "g1", NOW + 3600)))
-        .await
-        .unwrap();
+    let g = seed(&*store, "g1", "rt-1", NOW + 3600).await;
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .rotate_refresh_token(
-                        "rt-1",
-                        &token(&format!("rt-new-{i}"), "g1", NOW + 7200),
-                        NOW,
-                    )
-                    .await
-            })
+            tokio::spawn(
+                async move { rotate(&*store, "rt-1", &format!("rt-new-{i}"), "g1", NOW).await },
+            )
         })
         .collect();
     let mut winners = 0;
     for task in tasks {
-        match task.await.unwrap().unwrap() {
+        match task.await.unwrap() {
             RotateOutcome::Rotated(got) => {
                 assert_eq!(got, g);
                 winners += 1;
             }
+            // The losers present an already rotated token: that is reuse.
             RotateOutcome::Reused { grant_id } => assert_eq!(grant_id, "g1"),
             RotateOutcome::Invalid => {}
         }
@@ -600,36 +550,22 @@ async fn rotate_concurrently_has_one_winner(store: Arc<dyn Store>) {
     assert_eq!(winners, 1);
     let mut stored = 0;
     for i in 0..8 {
-        if store
-            .refresh_token(&format!("rt-new-{i}"))
-            .await
-            .unwrap()
-            .is_some()
-        {
-            stored += 1;
-        }
+        stored += usize::from(has_token(&*store, &format!("rt-new-{i}")).await);
     }
     assert_eq!(stored, 1, "exactly one successor token is stored");
 }
 
 async fn revoke_grant_is_idempotent(store: Arc<dyn Store>) {
-    store
-        .create_grant(
-            &grant("g1", "u1", "individual:1"),
-            Some(&token("rt-1", "g1", NOW + 3600)),
-        )
-        .await
-        .unwrap();
+    seed(&*store, "g1", "rt-1", NOW + 3600).await;
     store.revoke_grant("g1").await.unwrap();
     store.revoke_grant("g1").await.unwrap();
     store.revoke_grant("g-missing").await.unwrap();
     let (_, g) = store.refresh_token("rt-1").await.unwrap().unwrap();
     assert!(g.revoked);
-    let outcome = store
-        .rotate_refresh_token("rt-1", &token("rt-2", "g1", NOW + 3600), NOW)
-        .await
-        .unwrap();
-    assert_eq!(outcome, RotateOutcome::Invalid);
+    assert_eq!(
+        rotate(&*store, "rt-1", "rt-2", "g1", NOW).await,
+        RotateOutcome::Invalid
+    );
 }
 
 async fn revoke_grants_of_user(store: Arc<dyn Store>) {
@@ -652,58 +588,38 @@ async fn revoke_grants_of_user(store: Arc<dyn Store>) {
         .await
         .unwrap();
     by_key.sort();
-    assert_eq!(by_key, vec!["g2".to_string(), "g3".to_string()]);
-    assert!(!store.grant("g1").await.unwrap().unwrap().revoked);
+    assert_eq!(by_key, ["g2", "g3"]);
+    assert!(!is_revoked(&*store, "g1").await);
     assert!(
-        !store.grant("g4").await.unwrap().unwrap().revoked,
+        !is_revoked(&*store, "g4").await,
         "other users are untouched"
     );
 
     // Without a key: everything of the user still live (g5 was already revoked).
-    let all = store.revoke_grants_of_user("u1", None).await.unwrap();
-    assert_eq!(all, vec!["g1".to_string()]);
+    assert_eq!(
+        store.revoke_grants_of_user("u1", None).await.unwrap(),
+        ["g1"]
+    );
     for id in ["g1", "g2", "g3", "g5"] {
-        assert!(store.grant(id).await.unwrap().unwrap().revoked, "{id}");
+        assert!(is_revoked(&*store, id).await, "{id}");
     }
-    assert!(!store.grant("g4").await.unwrap().unwrap().revoked);
-    assert!(store
-        .revoke_grants_of_user("u1", None)
-        .await
-        .unwrap()
-        .is_empty());
-    assert!(store
-        .revoke_grants_of_user("nobody", None)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(!is_revoked(&*store, "g4").await);
+    let none: [&str; 0] = [];
+    assert_eq!(store.revoke_grants_of_user("u1", None).await.unwrap(), none);
+    assert_eq!(
+        store.revoke_grants_of_user("nobody", None).await.unwrap(),
+        none
+    );
 }
 
 async fn purge_expired(store: Arc<dyn Store>) {
-    store
-        .create_grant(
-            &grant("g1", "u1", "individual:1"),
-            Some(&token("a", "g1", NOW - 100)),
-        )
-        .await
-        .unwrap();
-    store
-        .create_grant(
-            &grant("g2", "u1", "individual:1"),
-            Some(&token("b", "g2", NOW - 1)),
-        )
-        .await
-        .unwrap();
-    store
-        .create_grant(
-            &grant("g3", "u1", "individual:1"),
-            Some(&token("c", "g3", NOW + 100)),
-        )
-        .await
-        .unwrap();
+    seed(&*store, "g1", "a", NOW - 100).await;
+    seed(&*store, "g2", "b", NOW).await;
+    seed(&*store, "g3", "c", NOW + 100).await;
     assert_eq!(store.purge_expired(NOW).await.unwrap(), 2);
-    assert_eq!(store.refresh_token("a").await.unwrap(), None);
-    assert_eq!(store.refresh_token("b").await.unwrap(), None);
-    assert!(store.refresh_token("c").await.unwrap().is_some());
+    assert!(!has_token(&*store, "a").await);
+    assert!(!has_token(&*store, "b").await);
+    assert!(has_token(&*store, "c").await);
     assert!(
         store.grant("g1").await.unwrap().is_some(),
         "grants are kept"
@@ -711,64 +627,73 @@ async fn purge_expired(store: Arc<dyn Store>) {
     assert_eq!(store.purge_expired(NOW).await.unwrap(), 0);
 }
 
+/// Keys as "kid alg active|inactive", sorted by kid.
+async fn key_states(store: &dyn Store) -> Vec<String> {
+    let mut keys: Vec<String> = store
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| {
+            format!(
+                "{} {} {}",
+                k.kid,
+                k.alg,
+                if k.active { "active" } else { "inactive" }
+            )
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
 async fn signing_key_rotation(store: Arc<dyn Store>) {
     assert!(store.signing_keys().await.unwrap().is_empty());
-    store
-        .add_signing_key(&key("es-1", "ES256", NOW - 500))
-        .await
-        .unwrap();
-    store
-        .add_signing_key(&key("rs-1", "RS256", NOW - 300))
-        .await
-        .unwrap();
-    store
-        .add_signing_key(&key("rs-2", "RS256", NOW - 200))
-        .await
-        .unwrap();
-
-    let by_kid = |keys: Vec<SigningKeyMeta>| {
-        let mut keys = keys;
-        keys.sort_by(|a, b| a.kid.cmp(&b.kid));
-        keys.into_iter()
-            .map(|k| (k.kid, k.alg, k.active))
-            .collect::<Vec<_>>()
+    let add = |kid: &'static str, alg: &'static str, created_at: UnixTime| {
+        let store = store.clone();
+        async move { store.add_signing_key(&key(kid, alg, created_at)).await }
     };
-    let s = |x: &str| x.to_string();
+    add("es-1", "ES256", NOW - 500).await.unwrap();
+    add("rs-1", "RS256", NOW - 300).await.unwrap();
+    add("rs-2", "RS256", NOW - 200).await.unwrap();
     assert_eq!(
-        by_kid(store.signing_keys().await.unwrap()),
-        vec![
-            (s("es-1"), s("ES256"), true),
-            (s("rs-1"), s("RS256"), false),
-            (s("rs-2"), s("RS256"), true)
+        key_states(&*store).await,
+        [
+            "es-1 ES256 active",
+            "rs-1 RS256 inactive",
+            "rs-2 RS256 active"
         ]
     );
 
-    store
-        .add_signing_key(&key("es-2", "ES256", NOW - 150))
-        .await
-        .unwrap();
-    store
-        .add_signing_key(&key("rs-3", "RS256", NOW - 100))
-        .await
-        .unwrap();
+    // A third RS256 key drops the oldest RS256 key and leaves ES256 alone.
+    add("rs-3", "RS256", NOW - 100).await.unwrap();
+    assert_eq!(
+        key_states(&*store).await,
+        [
+            "es-1 ES256 active",
+            "rs-2 RS256 inactive",
+            "rs-3 RS256 active"
+        ]
+    );
+    add("es-2", "ES256", NOW - 50).await.unwrap();
+    assert_eq!(
+        key_states(&*store).await,
+        [
+            "es-1 ES256 inactive",
+            "es-2 ES256 active",
+            "rs-2 RS256 inactive",
+            "rs-3 RS256 active"
+        ]
+    );
     let keys = store.signing_keys().await.unwrap();
     assert!(keys
         .iter()
         .any(|k| k.kid == "rs-3" && k.created_at == NOW - 100));
-    assert_eq!(
-        by_kid(keys),
-        vec![
-            (s("es-1"), s("ES256"), false),
-            (s("es-2"), s("ES256"), true),
-            (s("rs-2"), s("RS256"), false),
-            (s("rs-3"), s("RS256"), true),
-        ]
-    );
 
-    let dup = store.add_signing_key(&key("rs-2", "RS256", NOW)).await;
+    let dup = add("rs-2", "RS256", NOW).await;
     assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
     assert_eq!(
-        store.signing_keys().await.unwrap().len(),
+        key_states(&*store).await.len(),
         4,
         "a failed add changes nothing"
     );
