@@ -3,6 +3,7 @@
 #[macro_use]
 mod harness;
 
+mod authorize;
 mod oidc_flow;
 mod session_contract;
 mod store_contract;
