@@ -32,10 +32,20 @@ use crate::web;
 /// Opens the database the configuration names and applies migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match &config.database_url {
-        Some(url) => Arc::new(PostgresStore::connect(url, config.database_schema.as_deref()).await.context("connecting to PostgreSQL")?),
+        Some(url) => Arc::new(
+            PostgresStore::connect(url, config.database_schema.as_deref())
+                .await
+                .context("connecting to PostgreSQL")?,
+        ),
         None => {
-            std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-            Arc::new(SqliteStore::connect(&config.data_dir.join("salyk-id.sqlite")).await.context("opening SQLite")?)
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("creating data directory {}", config.data_dir.display())
+            })?;
+            Arc::new(
+                SqliteStore::connect(&config.data_dir.join("salyk-id.sqlite"))
+                    .await
+                    .context("opening SQLite")?,
+            )
         }
     };
     store.migrate().await.context("applying migrations")?;
@@ -45,7 +55,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 /// Opens the session store the configuration names.
 pub async fn open_sessions(config: &Config) -> anyhow::Result<Arc<dyn SessionStore>> {
     Ok(match &config.redis_url {
-        Some(url) => Arc::new(RedisSessionStore::connect(url, &config.redis_prefix).await.context("connecting to Redis")?),
+        Some(url) => Arc::new(
+            RedisSessionStore::connect(url, &config.redis_prefix)
+                .await
+                .context("connecting to Redis")?,
+        ),
         None => Arc::new(MemorySessionStore::new()),
     })
 }
@@ -54,44 +68,92 @@ pub async fn open_sessions(config: &Config) -> anyhow::Result<Arc<dyn SessionSto
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let store = open_store(&config).await?;
     let sessions = open_sessions(&config).await?;
-    let keys = Arc::new(Keys::load_or_create(store.as_ref(), &config.keys_dir).await.context("loading signing keys")?);
-    let hasher = Arc::new(PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations, config.argon2_concurrency)?);
+    let keys = Arc::new(
+        Keys::load_or_create(store.as_ref(), &config.keys_dir)
+            .await
+            .context("loading signing keys")?,
+    );
+    let hasher = Arc::new(PasswordHasher::new(
+        config.argon2_memory_kib,
+        config.argon2_iterations,
+        config.argon2_concurrency,
+    )?);
     let throttle = Throttle {
         max_per_login: config.login_max_failures_per_login,
         max_per_ip: config.login_max_failures_per_ip,
         window: Duration::from_secs(config.login_window),
     };
-    let methods: Vec<Arc<dyn SignInMethod>> = vec![Arc::new(PasswordMethod::new(store.clone(), sessions.clone(), hasher.clone(), throttle))];
-    let discovery = bytes::Bytes::from(serde_json::to_vec(&oidc::discovery::document(&config.issuer))?);
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
-    Ok(AppState(Arc::new(Inner { config, store, sessions, keys, hasher, methods, discovery, http })))
+    let methods: Vec<Arc<dyn SignInMethod>> = vec![Arc::new(PasswordMethod::new(
+        store.clone(),
+        sessions.clone(),
+        hasher.clone(),
+        throttle,
+    ))];
+    let discovery = bytes::Bytes::from(serde_json::to_vec(&oidc::discovery::document(
+        &config.issuer,
+    ))?);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    Ok(AppState(Arc::new(Inner {
+        config,
+        store,
+        sessions,
+        keys,
+        hasher,
+        methods,
+        discovery,
+        http,
+    })))
 }
 
 /// All routes. Protocol endpoints answer JSON errors; page routes go through the browser
 /// layer, which renders errors as pages.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/.well-known/openid-configuration", get(oidc::discovery::get))
+        .route(
+            "/.well-known/openid-configuration",
+            get(oidc::discovery::get),
+        )
         .route("/jwks", get(oidc::jwks::get))
         .route("/token", post(oidc::token::post))
-        .route("/userinfo", get(oidc::userinfo::handle).post(oidc::userinfo::handle))
+        .route(
+            "/userinfo",
+            get(oidc::userinfo::handle).post(oidc::userinfo::handle),
+        )
         .route("/revoke", post(oidc::revocation::post))
         .route("/introspect", post(oidc::introspection::post))
         .route("/health", get(health))
         .route("/static/style.css", get(stylesheet));
     let mut pages = Router::new()
         .route("/", get(web::home::page))
-        .route("/authorize", get(oidc::authorize::get).post(oidc::authorize::post))
+        .route(
+            "/authorize",
+            get(oidc::authorize::get).post(oidc::authorize::post),
+        )
         .route("/login", get(web::login::page))
-        .route("/login/account", get(web::account::page).post(web::account::submit))
+        .route(
+            "/login/account",
+            get(web::account::page).post(web::account::submit),
+        )
         .route("/login/{method}", post(web::login::submit))
-        .route("/logout", get(oidc::end_session::get).post(oidc::end_session::post))
+        .route(
+            "/logout",
+            get(oidc::end_session::get).post(oidc::end_session::post),
+        )
         .route("/logout/confirm", post(oidc::end_session::confirm));
     if state.config.demo.is_some() {
         pages = pages.merge(crate::demo::routes());
     }
-    let pages = pages.fallback(not_found).layer(middleware::from_fn_with_state(state.clone(), web::browser::layer));
-    api.merge(pages).layer(middleware::from_fn(web::security_headers::apply)).with_state(state)
+    let pages = pages
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            web::browser::layer,
+        ));
+    api.merge(pages)
+        .layer(middleware::from_fn(web::security_headers::apply))
+        .with_state(state)
 }
 
 async fn not_found() -> Error {
@@ -99,15 +161,30 @@ async fn not_found() -> Error {
 }
 
 async fn stylesheet() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], include_str!("../static/style.css")).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/style.css"),
+    )
+        .into_response()
 }
 
 /// Liveness of both backends, for load balancers.
 async fn health(State(state): State<AppState>) -> Response {
     let db = state.store.ping().await.is_ok();
     let sessions = state.sessions.ping().await.is_ok();
-    let status = if db && sessions { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, axum::Json(serde_json::json!({ "database": db, "sessions": sessions }))).into_response()
+    let status = if db && sessions {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({ "database": db, "sessions": sessions })),
+    )
+        .into_response()
 }
 
 /// Background upkeep: pick up rotated keys, purge expired refresh tokens.
@@ -120,7 +197,9 @@ fn spawn_upkeep(state: &AppState) {
             tick.tick().await;
             n += 1;
             match s.keys.reload_if_changed(s.store.as_ref()).await {
-                Ok(true) => tracing::info!(kids = ?s.keys.current().kids(), "signing keys reloaded"),
+                Ok(true) => {
+                    tracing::info!(kids = ?s.keys.current().kids(), "signing keys reloaded")
+                }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %format!("{e:#}"), "key reload failed"),
             }
@@ -134,7 +213,11 @@ fn spawn_upkeep(state: &AppState) {
 }
 
 /// Serves on `listener` until `shutdown` resolves.
-pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(
         "Salyk ID listening on {addr}; issuer {}; database {}; sessions {}; keys {} ({})",
@@ -146,7 +229,9 @@ pub async fn serve(state: AppState, listener: TcpListener, shutdown: impl std::f
     );
     spawn_upkeep(&state);
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }
 
@@ -157,7 +242,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

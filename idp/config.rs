@@ -93,7 +93,10 @@ const MIN_ARGON2_ITERATIONS: u32 = 2;
 
 impl Config {
     /// Loads the configuration; `env` is the process environment (injected for tests).
-    pub fn load(file: Option<&std::path::Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
         let mut errors = Vec::new();
         let file_cfg = match file {
             Some(path) => match std::fs::read_to_string(path) {
@@ -108,72 +111,147 @@ impl Config {
             },
             None => FileConfig::default(),
         };
-        let text = |var: &str, from_file: Option<String>| env(var).filter(|v| !v.is_empty()).or(from_file);
-        let number = |var: &str, from_file: Option<u64>, default: u64, errors: &mut Vec<String>| -> u64 {
-            match env(var).filter(|v| !v.is_empty()) {
-                Some(v) => v.parse().unwrap_or_else(|_| {
-                    errors.push(format!("{var} must be a whole number, got {v:?}"));
-                    default
-                }),
-                None => from_file.unwrap_or(default),
-            }
-        };
+        let text =
+            |var: &str, from_file: Option<String>| env(var).filter(|v| !v.is_empty()).or(from_file);
+        let number =
+            |var: &str, from_file: Option<u64>, default: u64, errors: &mut Vec<String>| -> u64 {
+                match env(var).filter(|v| !v.is_empty()) {
+                    Some(v) => v.parse().unwrap_or_else(|_| {
+                        errors.push(format!("{var} must be a whole number, got {v:?}"));
+                        default
+                    }),
+                    None => from_file.unwrap_or(default),
+                }
+            };
 
-        let issuer = text("IDP_ISSUER", file_cfg.issuer).unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        let issuer =
+            text("IDP_ISSUER", file_cfg.issuer).unwrap_or_else(|| "http://127.0.0.1:8080".into());
         let issuer = issuer.trim_end_matches('/').to_owned();
         match url::Url::parse(&issuer) {
-            Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.query().is_none() && u.fragment().is_none() => {}
-            _ => errors.push(format!("IDP_ISSUER must be an http(s) URL without query or fragment, got {issuer:?}")),
+            Ok(u)
+                if (u.scheme() == "https" || u.scheme() == "http")
+                    && u.query().is_none()
+                    && u.fragment().is_none() => {}
+            _ => errors.push(format!(
+                "IDP_ISSUER must be an http(s) URL without query or fragment, got {issuer:?}"
+            )),
         }
-        let listen_text = text("IDP_LISTEN", file_cfg.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen_text =
+            text("IDP_LISTEN", file_cfg.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen = listen_text.parse().unwrap_or_else(|_| {
             errors.push(format!("IDP_LISTEN must be host:port, got {listen_text:?}"));
             SocketAddr::from(([127, 0, 0, 1], 8080))
         });
-        let data_dir = env("IDP_DATA_DIR").map(PathBuf::from).or(file_cfg.data_dir).unwrap_or_else(|| "./data".into());
-        let keys_dir = env("IDP_KEYS_DIR").map(PathBuf::from).or(file_cfg.keys_dir).unwrap_or_else(|| data_dir.join("keys"));
+        let data_dir = env("IDP_DATA_DIR")
+            .map(PathBuf::from)
+            .or(file_cfg.data_dir)
+            .unwrap_or_else(|| "./data".into());
+        let keys_dir = env("IDP_KEYS_DIR")
+            .map(PathBuf::from)
+            .or(file_cfg.keys_dir)
+            .unwrap_or_else(|| data_dir.join("keys"));
         let database_url = text("DATABASE_URL", file_cfg.database_url);
         if let Some(url) = &database_url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                errors.push("DATABASE_URL must be a postgres:// URL (leave it unset for SQLite)".into());
+                errors.push(
+                    "DATABASE_URL must be a postgres:// URL (leave it unset for SQLite)".into(),
+                );
             }
         }
         let database_schema = text("IDP_DATABASE_SCHEMA", file_cfg.database_schema);
         if let Some(schema) = &database_schema {
-            if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-                errors.push(format!("IDP_DATABASE_SCHEMA must be [a-z0-9_]+, got {schema:?}"));
+            if schema.is_empty()
+                || !schema
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                errors.push(format!(
+                    "IDP_DATABASE_SCHEMA must be [a-z0-9_]+, got {schema:?}"
+                ));
             }
         }
         let redis_url = text("REDIS_URL", file_cfg.redis_url);
         if let Some(url) = &redis_url {
             if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                errors.push("REDIS_URL must be a redis:// URL (leave it unset for the in-process store)".into());
+                errors.push(
+                    "REDIS_URL must be a redis:// URL (leave it unset for the in-process store)"
+                        .into(),
+                );
             }
         }
-        let redis_prefix = text("IDP_REDIS_PREFIX", file_cfg.redis_prefix).unwrap_or_else(|| "salyk:".into());
+        let redis_prefix =
+            text("IDP_REDIS_PREFIX", file_cfg.redis_prefix).unwrap_or_else(|| "salyk:".into());
 
-        let access_token_ttl = number("IDP_ACCESS_TOKEN_TTL", file_cfg.access_token_ttl, 600, &mut errors);
+        let access_token_ttl = number(
+            "IDP_ACCESS_TOKEN_TTL",
+            file_cfg.access_token_ttl,
+            600,
+            &mut errors,
+        );
         let id_token_ttl = number("IDP_ID_TOKEN_TTL", file_cfg.id_token_ttl, 600, &mut errors);
-        let refresh_token_ttl = number("IDP_REFRESH_TOKEN_TTL", file_cfg.refresh_token_ttl, 30 * 86_400, &mut errors);
-        let session_ttl = number("IDP_SESSION_TTL", file_cfg.session_ttl, 8 * 3_600, &mut errors);
+        let refresh_token_ttl = number(
+            "IDP_REFRESH_TOKEN_TTL",
+            file_cfg.refresh_token_ttl,
+            30 * 86_400,
+            &mut errors,
+        );
+        let session_ttl = number(
+            "IDP_SESSION_TTL",
+            file_cfg.session_ttl,
+            8 * 3_600,
+            &mut errors,
+        );
         let code_ttl = number("IDP_CODE_TTL", file_cfg.code_ttl, 60, &mut errors);
         if code_ttl == 0 || code_ttl > 60 {
             errors.push("IDP_CODE_TTL must be between 1 and 60 seconds".into());
         }
-        for (name, value) in [("IDP_ACCESS_TOKEN_TTL", access_token_ttl), ("IDP_ID_TOKEN_TTL", id_token_ttl), ("IDP_REFRESH_TOKEN_TTL", refresh_token_ttl), ("IDP_SESSION_TTL", session_ttl)] {
+        for (name, value) in [
+            ("IDP_ACCESS_TOKEN_TTL", access_token_ttl),
+            ("IDP_ID_TOKEN_TTL", id_token_ttl),
+            ("IDP_REFRESH_TOKEN_TTL", refresh_token_ttl),
+            ("IDP_SESSION_TTL", session_ttl),
+        ] {
             if value == 0 {
                 errors.push(format!("{name} must be positive"));
             }
         }
-        let argon2_memory_kib = number("IDP_ARGON2_MEMORY_KIB", file_cfg.argon2_memory_kib.map(u64::from), u64::from(MIN_ARGON2_MEMORY_KIB), &mut errors);
-        let argon2_iterations = number("IDP_ARGON2_ITERATIONS", file_cfg.argon2_iterations.map(u64::from), u64::from(MIN_ARGON2_ITERATIONS), &mut errors);
-        if argon2_memory_kib < u64::from(MIN_ARGON2_MEMORY_KIB) || argon2_iterations < u64::from(MIN_ARGON2_ITERATIONS) {
+        let argon2_memory_kib = number(
+            "IDP_ARGON2_MEMORY_KIB",
+            file_cfg.argon2_memory_kib.map(u64::from),
+            u64::from(MIN_ARGON2_MEMORY_KIB),
+            &mut errors,
+        );
+        let argon2_iterations = number(
+            "IDP_ARGON2_ITERATIONS",
+            file_cfg.argon2_iterations.map(u64::from),
+            u64::from(MIN_ARGON2_ITERATIONS),
+            &mut errors,
+        );
+        if argon2_memory_kib < u64::from(MIN_ARGON2_MEMORY_KIB)
+            || argon2_iterations < u64::from(MIN_ARGON2_ITERATIONS)
+        {
             errors.push(format!("argon2 cost below the minimum (m={MIN_ARGON2_MEMORY_KIB} KiB, t={MIN_ARGON2_ITERATIONS})"));
         }
         let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        let argon2_concurrency = number("IDP_ARGON2_CONCURRENCY", file_cfg.argon2_concurrency.map(|v| v as u64), cores as u64, &mut errors).max(1);
-        let login_max_failures_per_login = number("IDP_LOGIN_MAX_FAILURES", file_cfg.login_max_failures_per_login, 5, &mut errors);
-        let login_max_failures_per_ip = number("IDP_LOGIN_MAX_FAILURES_PER_IP", file_cfg.login_max_failures_per_ip, 50, &mut errors);
+        let argon2_concurrency = number(
+            "IDP_ARGON2_CONCURRENCY",
+            file_cfg.argon2_concurrency.map(|v| v as u64),
+            cores as u64,
+            &mut errors,
+        )
+        .max(1);
+        let login_max_failures_per_login = number(
+            "IDP_LOGIN_MAX_FAILURES",
+            file_cfg.login_max_failures_per_login,
+            5,
+            &mut errors,
+        );
+        let login_max_failures_per_ip = number(
+            "IDP_LOGIN_MAX_FAILURES_PER_IP",
+            file_cfg.login_max_failures_per_ip,
+            50,
+            &mut errors,
+        );
         let login_window = number("IDP_LOGIN_WINDOW", file_cfg.login_window, 900, &mut errors);
 
         if !errors.is_empty() {
@@ -215,7 +293,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, String> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::load(None, &|name| map.get(name).cloned())
     }
 
@@ -229,12 +310,24 @@ mod tests {
 
     #[test]
     fn bad_settings_are_all_reported() {
-        let err = load(&[("IDP_LISTEN", "nope"), ("DATABASE_URL", "mysql://x"), ("IDP_ACCESS_TOKEN_TTL", "ten")]).unwrap_err();
-        assert!(err.contains("IDP_LISTEN") && err.contains("DATABASE_URL") && err.contains("IDP_ACCESS_TOKEN_TTL"), "{err}");
+        let err = load(&[
+            ("IDP_LISTEN", "nope"),
+            ("DATABASE_URL", "mysql://x"),
+            ("IDP_ACCESS_TOKEN_TTL", "ten"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.contains("IDP_LISTEN")
+                && err.contains("DATABASE_URL")
+                && err.contains("IDP_ACCESS_TOKEN_TTL"),
+            "{err}"
+        );
     }
 
     #[test]
     fn weak_argon2_is_refused() {
-        assert!(load(&[("IDP_ARGON2_MEMORY_KIB", "1024")]).unwrap_err().contains("argon2"));
+        assert!(load(&[("IDP_ARGON2_MEMORY_KIB", "1024")])
+            .unwrap_err()
+            .contains("argon2"));
     }
 }

@@ -23,7 +23,18 @@ pub struct SsoSession {
 
 impl SsoSession {
     pub fn auth_context(&self) -> AuthContext {
-        AuthContext { auth_time: self.auth_time, amr: self.amr.clone(), acr: self.acr.clone(), sid: Some(self.id.clone()) }
+        AuthContext {
+            auth_time: self.auth_time,
+            amr: self.amr.clone(),
+            acr: self.acr.clone(),
+            sid: Some(self.sid()),
+        }
+    }
+
+    /// The `sid` claim: names this session without being its cookie value, so an ID token
+    /// (which relying parties keep and log) or a stored grant cannot open the session.
+    pub fn sid(&self) -> String {
+        crate::security::token_digest(&self.id)
     }
 
     pub fn assurance(&self) -> Assurance {
@@ -44,7 +55,13 @@ pub async fn start(state: &AppState, identity: &Identity) -> Result<SsoSession, 
         amr: identity.amr.clone(),
         acr: identity.assurance.acr().to_owned(),
     };
-    put_json(state.sessions.as_ref(), &key(&session.id), &session, Duration::from_secs(state.config.session_ttl)).await?;
+    put_json(
+        state.sessions.as_ref(),
+        &key(&session.id),
+        &session,
+        Duration::from_secs(state.config.session_ttl),
+    )
+    .await?;
     Ok(session)
 }
 

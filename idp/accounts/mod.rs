@@ -83,5 +83,8 @@ pub async fn accounts_of(store: &dyn Store, user: &User) -> StoreResult<Vec<Acco
 
 /// The account `key` of `user`, if they may still act for it.
 pub async fn account_of(store: &dyn Store, user: &User, key: &str) -> StoreResult<Option<Account>> {
-    Ok(accounts_of(store, user).await?.into_iter().find(|a| a.key == key))
+    Ok(accounts_of(store, user)
+        .await?
+        .into_iter()
+        .find(|a| a.key == key))
 }

@@ -61,7 +61,10 @@ pub enum StepInput {
 #[derive(Debug)]
 pub enum Step {
     /// Show the method's form again, with a message from the catalogue when there is one.
-    Prompt { state: Vec<u8>, message: Option<&'static str> },
+    Prompt {
+        state: Vec<u8>,
+        message: Option<&'static str>,
+    },
     /// Signed in.
     Done(Identity),
 }
@@ -112,5 +115,10 @@ pub trait SignInMethod: Send + Sync {
     /// Starts an attempt.
     async fn begin(&self, cx: &LoginContext) -> Result<Step, AuthnError>;
     /// Continues an attempt with what the browser sent.
-    async fn resume(&self, cx: &LoginContext, state: &[u8], input: StepInput) -> Result<Step, AuthnError>;
+    async fn resume(
+        &self,
+        cx: &LoginContext,
+        state: &[u8],
+        input: StepInput,
+    ) -> Result<Step, AuthnError>;
 }

@@ -79,7 +79,9 @@ pub fn check_redirect_uri(uri: &str) -> Result<(), String> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) => Ok(()),
-        "http" => Err(format!("{uri}: http is only allowed for loopback addresses; use https")),
+        "http" => Err(format!(
+            "{uri}: http is only allowed for loopback addresses; use https"
+        )),
         "javascript" | "data" | "file" | "vbscript" => Err(format!("{uri}: scheme not allowed")),
         // Private-use schemes of native apps (RFC 8252 §7.1) use reverse domain names.
         scheme if scheme.contains('.') => Ok(()),
@@ -100,12 +102,20 @@ pub struct NewClient {
 }
 
 /// Validates and registers a client; returns it and its secret (if confidential).
-pub async fn create(store: &dyn crate::store::Store, secret_key: &[u8], new: NewClient) -> anyhow::Result<(Client, Option<String>)> {
+pub async fn create(
+    store: &dyn crate::store::Store,
+    secret_key: &[u8],
+    new: NewClient,
+) -> anyhow::Result<(Client, Option<String>)> {
     let mut errors = Vec::new();
     if new.name.trim().is_empty() {
         errors.push("--name must not be empty".to_owned());
     }
-    for uri in new.redirect_uris.iter().chain(&new.post_logout_redirect_uris) {
+    for uri in new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+    {
         if let Err(e) = check_redirect_uri(uri) {
             errors.push(e);
         }
@@ -122,7 +132,10 @@ pub async fn create(store: &dyn crate::store::Store, secret_key: &[u8], new: New
     }
     for scope in &new.scopes {
         if !crate::oidc::SUPPORTED_SCOPES.contains(&scope.as_str()) {
-            errors.push(format!("unknown scope {scope} (known: {})", crate::oidc::SUPPORTED_SCOPES.join(", ")));
+            errors.push(format!(
+                "unknown scope {scope} (known: {})",
+                crate::oidc::SUPPORTED_SCOPES.join(", ")
+            ));
         }
     }
     if !errors.is_empty() {
@@ -132,7 +145,9 @@ pub async fn create(store: &dyn crate::store::Store, secret_key: &[u8], new: New
     let client = Client {
         id: crate::security::random_token(12),
         name: new.name.trim().to_owned(),
-        secret_digest: secret.as_ref().map(|s| crate::security::keyed_digest(secret_key, &format!("client-secret:{s}"))),
+        secret_digest: secret
+            .as_ref()
+            .map(|s| crate::security::keyed_digest(secret_key, &format!("client-secret:{s}"))),
         redirect_uris: new.redirect_uris,
         post_logout_redirect_uris: new.post_logout_redirect_uris,
         auth_method: new.auth_method,
@@ -145,16 +160,37 @@ pub async fn create(store: &dyn crate::store::Store, secret_key: &[u8], new: New
         created_at: crate::clock::now(),
     };
     store.create_client(&client).await?;
-    super::audit(store, "client.create", Some(client.id.clone()), serde_json::json!({ "name": client.name, "redirect_uris": client.redirect_uris })).await;
+    super::audit(
+        store,
+        "client.create",
+        Some(client.id.clone()),
+        serde_json::json!({ "name": client.name, "redirect_uris": client.redirect_uris }),
+    )
+    .await;
     Ok((client, secret))
 }
 
 pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> {
     let store = crate::app::open_store(config).await?;
     match command {
-        ClientCommand::Create { name, redirect_uris, post_logout_redirect_uris, auth_method, grants, scopes, id_token_alg, no_refresh_rotation, require_organization, json } => {
+        ClientCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            auth_method,
+            grants,
+            scopes,
+            id_token_alg,
+            no_refresh_rotation,
+            require_organization,
+            json,
+        } => {
             let keys = crate::keys::Keys::load_or_create(store.as_ref(), &config.keys_dir).await?;
-            let grants = if grants.is_empty() { vec![GrantArg::AuthorizationCode, GrantArg::RefreshToken] } else { grants };
+            let grants = if grants.is_empty() {
+                vec![GrantArg::AuthorizationCode, GrantArg::RefreshToken]
+            } else {
+                grants
+            };
             let new = NewClient {
                 name,
                 redirect_uris,
@@ -172,7 +208,11 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                         GrantArg::ClientCredentials => "client_credentials".to_owned(),
                     })
                     .collect(),
-                scopes: if scopes.is_empty() { vec!["openid".into(), "profile".into(), "offline_access".into()] } else { scopes },
+                scopes: if scopes.is_empty() {
+                    vec!["openid".into(), "profile".into(), "offline_access".into()]
+                } else {
+                    scopes
+                },
                 token_alg: match id_token_alg {
                     AlgArg::Rs256 => "RS256".into(),
                     AlgArg::Es256 => "ES256".into(),
@@ -182,11 +222,16 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
             };
             let (client, secret) = create(store.as_ref(), keys.secret(), new).await?;
             if json {
-                println!("{}", serde_json::json!({ "client_id": client.id, "client_secret": secret }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "client_id": client.id, "client_secret": secret })
+                );
             } else {
                 println!("client_id: {}", client.id);
                 match secret {
-                    Some(secret) => println!("client_secret: {secret}\n(the secret is shown only now; store it safely)"),
+                    Some(secret) => println!(
+                        "client_secret: {secret}\n(the secret is shown only now; store it safely)"
+                    ),
                     None => println!("public client: no secret (PKCE required)"),
                 }
             }
@@ -209,7 +254,14 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                 println!("{}", serde_json::Value::Array(list));
             } else {
                 for c in clients {
-                    println!("{}\t{}\t{}\t{}{}", c.id, c.name, c.auth_method.as_str(), c.grant_types.join(","), if c.disabled { "\tdisabled" } else { "" });
+                    println!(
+                        "{}\t{}\t{}\t{}{}",
+                        c.id,
+                        c.name,
+                        c.auth_method.as_str(),
+                        c.grant_types.join(","),
+                        if c.disabled { "\tdisabled" } else { "" }
+                    );
                 }
             }
         }
@@ -217,7 +269,13 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
             if !store.set_client_disabled(&id, true).await? {
                 anyhow::bail!("no client {id}");
             }
-            super::audit(store.as_ref(), "client.disable", Some(id.clone()), serde_json::json!({})).await;
+            super::audit(
+                store.as_ref(),
+                "client.disable",
+                Some(id.clone()),
+                serde_json::json!({}),
+            )
+            .await;
             println!("client {id} disabled");
         }
     }

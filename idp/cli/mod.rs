@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 use crate::config::Config;
 
 #[derive(Parser)]
-#[command(name = "idp", version, about = "Salyk ID — OpenID Connect provider of the taxpayer cabinet")]
+#[command(
+    name = "idp",
+    version,
+    about = "Salyk ID — OpenID Connect provider of the taxpayer cabinet"
+)]
 pub struct Cli {
     /// TOML configuration file (environment variables override it).
     #[arg(long, global = true)]
@@ -62,11 +66,15 @@ enum KeysCommand {
 /// Runs the command line; returns the process exit code.
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let load = || Config::from_env(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"));
+    let load = || {
+        Config::from_env(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("configuration: {e}"))
+    };
     match cli.command {
         Command::Serve => {
             let config = load()?;
-            let listener = tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("binding {}", config.listen))?;
             let state = crate::app::build_state(config).await?;
             crate::app::serve(state, listener, crate::app::shutdown_signal()).await
         }
@@ -94,8 +102,19 @@ pub async fn run() -> anyhow::Result<()> {
 }
 
 /// Records an audit event made from the command line.
-async fn audit(store: &dyn crate::store::Store, kind: &str, subject: Option<String>, detail: serde_json::Value) {
-    let event = crate::store::AuditEvent { at: crate::clock::now(), kind: kind.into(), actor: Some("cli".into()), subject, detail };
+async fn audit(
+    store: &dyn crate::store::Store,
+    kind: &str,
+    subject: Option<String>,
+    detail: serde_json::Value,
+) {
+    let event = crate::store::AuditEvent {
+        at: crate::clock::now(),
+        kind: kind.into(),
+        actor: Some("cli".into()),
+        subject,
+        detail,
+    };
     if let Err(e) = store.record(&event).await {
         eprintln!("warning: audit event not recorded: {e}");
     }

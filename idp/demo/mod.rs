@@ -31,23 +31,69 @@ struct DemoOrg {
 }
 
 const ORGS: [DemoOrg; 2] = [
-    DemoOrg { inn: "01503201699001", name: "ОсОО «ДЕМО Импорт Трейд»", ugns: "004" },
-    DemoOrg { inn: "02802202399006", name: "ОсОО «ДЕМО СЭЗ Логистик»", ugns: "998" },
+    DemoOrg {
+        inn: "01503201699001",
+        name: "ОсОО «ДЕМО Импорт Трейд»",
+        ugns: "004",
+    },
+    DemoOrg {
+        inn: "02802202399006",
+        name: "ОсОО «ДЕМО СЭЗ Логистик»",
+        ugns: "998",
+    },
 ];
 
 /// Seeds the demo taxpayers (idempotent) and registers a fresh demo client for `issuer`.
-pub async fn seed(store: &dyn Store, hasher: &Arc<PasswordHasher>, secret_key: &[u8], issuer: &str) -> anyhow::Result<DemoClient> {
+pub async fn seed(
+    store: &dyn Store,
+    hasher: &Arc<PasswordHasher>,
+    secret_key: &[u8],
+    issuer: &str,
+) -> anyhow::Result<DemoClient> {
     if store.user_by_login(DEMO_LOGIN).await?.is_none() {
-        let user = crate::cli::create_user(store, hasher, DEMO_LOGIN, "21207198599011", "Демонов Азамат Бекович", Some("001".into()), DEMO_PASSWORD.into()).await?;
+        let user = crate::cli::create_user(
+            store,
+            hasher,
+            DEMO_LOGIN,
+            "21207198599011",
+            "Демонов Азамат Бекович",
+            Some("001".into()),
+            DEMO_PASSWORD.into(),
+        )
+        .await?;
         for org in &ORGS {
             store
-                .upsert_organization(&Organization { inn: org.inn.into(), name: org.name.into(), ugns_code: org.ugns.into(), kind: AccountKind::Organization, parent_inn: None, liquidated: false })
+                .upsert_organization(&Organization {
+                    inn: org.inn.into(),
+                    name: org.name.into(),
+                    ugns_code: org.ugns.into(),
+                    kind: AccountKind::Organization,
+                    parent_inn: None,
+                    liquidated: false,
+                })
                 .await?;
-            store.upsert_membership(&Membership { org_inn: org.inn.into(), user_id: user.id.clone(), role: MemberRole::Head, blocked: false, comment: None }).await?;
+            store
+                .upsert_membership(&Membership {
+                    org_inn: org.inn.into(),
+                    user_id: user.id.clone(),
+                    role: MemberRole::Head,
+                    blocked: false,
+                    comment: None,
+                })
+                .await?;
         }
     }
     if store.user_by_login(PERSON_LOGIN).await?.is_none() {
-        crate::cli::create_user(store, hasher, PERSON_LOGIN, "11908199599014", "Демонова Нуржан Маратовна", Some("003".into()), DEMO_PASSWORD.into()).await?;
+        crate::cli::create_user(
+            store,
+            hasher,
+            PERSON_LOGIN,
+            "11908199599014",
+            "Демонова Нуржан Маратовна",
+            Some("003".into()),
+            DEMO_PASSWORD.into(),
+        )
+        .await?;
     }
     // A client per run: its redirect URI depends on the address the demo listens on.
     let (client, secret) = crate::cli::create_client(
@@ -66,14 +112,26 @@ pub async fn seed(store: &dyn Store, hasher: &Arc<PasswordHasher>, secret_key: &
         },
     )
     .await?;
-    Ok(DemoClient { client_id: client.id, client_secret: secret.unwrap_or_default() })
+    Ok(DemoClient {
+        client_id: client.id,
+        client_secret: secret.unwrap_or_default(),
+    })
 }
 
 /// Runs the demo until Ctrl-C.
 pub async fn run(data_dir: Option<PathBuf>, listen: &str) -> anyhow::Result<()> {
-    let addr: SocketAddr = listen.parse().with_context(|| format!("--listen must be host:port, got {listen:?}"))?;
-    let data_dir = data_dir.unwrap_or_else(|| std::env::temp_dir().join(format!("salyk-id-demo-{}", crate::security::random_token(6).to_lowercase())));
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr} (is another server running? try --listen 127.0.0.1:8081)"))?;
+    let addr: SocketAddr = listen
+        .parse()
+        .with_context(|| format!("--listen must be host:port, got {listen:?}"))?;
+    let data_dir = data_dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!(
+            "salyk-id-demo-{}",
+            crate::security::random_token(6).to_lowercase()
+        ))
+    });
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("binding {addr} (is another server running? try --listen 127.0.0.1:8081)")
+    })?;
     let addr = listener.local_addr()?;
 
     // The demo is always embedded, whatever the environment says about databases.
@@ -89,7 +147,11 @@ pub async fn run(data_dir: Option<PathBuf>, listen: &str) -> anyhow::Result<()> 
 
     let store = crate::app::open_store(&config).await?;
     let keys = crate::keys::Keys::load_or_create(store.as_ref(), &config.keys_dir).await?;
-    let hasher = Arc::new(PasswordHasher::new(config.argon2_memory_kib, config.argon2_iterations, 1)?);
+    let hasher = Arc::new(PasswordHasher::new(
+        config.argon2_memory_kib,
+        config.argon2_iterations,
+        1,
+    )?);
     config.demo = Some(seed(store.as_ref(), &hasher, keys.secret(), &config.issuer).await?);
     drop(store);
 
@@ -100,7 +162,10 @@ pub async fn run(data_dir: Option<PathBuf>, listen: &str) -> anyhow::Result<()> 
     println!("  Salyk ID demo is running. Open: {issuer}/demo");
     println!("  Demo login: {DEMO_LOGIN}   password: {DEMO_PASSWORD}");
     println!("  (a taxpayer who heads two demo organizations; also {PERSON_LOGIN} with the same password)");
-    println!("  Data: {} (SQLite + in-process sessions). Stop with Ctrl-C.", data_dir.display());
+    println!(
+        "  Data: {} (SQLite + in-process sessions). Stop with Ctrl-C.",
+        data_dir.display()
+    );
     println!();
     crate::app::serve(state, listener, crate::app::shutdown_signal()).await
 }

@@ -104,7 +104,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        Error { code, description: description.into(), status: code.default_status(), www_authenticate: None, message_key: None, source: None }
+        let description = safe_description(description.into());
+        Error {
+            code,
+            description,
+            status: code.default_status(),
+            www_authenticate: None,
+            message_key: None,
+            source: None,
+        }
     }
 
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
@@ -130,9 +138,12 @@ impl Error {
 
     /// A backend is down: 503 `temporarily_unavailable`.
     pub fn unavailable(source: impl Into<anyhow::Error>) -> Self {
-        Error::new(ErrorCode::TemporarilyUnavailable, "a backend service is unavailable, try again shortly")
-            .with_message("error.unavailable")
-            .with_source(source)
+        Error::new(
+            ErrorCode::TemporarilyUnavailable,
+            "a backend service is unavailable, try again shortly",
+        )
+        .with_message("error.unavailable")
+        .with_source(source)
     }
 
     pub fn with_status(mut self, status: StatusCode) -> Self {
@@ -153,6 +164,23 @@ impl Error {
     pub fn with_source(mut self, source: impl Into<anyhow::Error>) -> Self {
         self.source = Some(source.into());
         self
+    }
+}
+
+/// RFC 6749 §4.1.2.1 and §5.2: `error_description` "MUST NOT include characters outside
+/// the set %x20-21 / %x23-5B / %x5D-7E". Descriptions may quote request values (an unknown
+/// grant type or scope), so anything else becomes `?`.
+fn safe_description(description: Cow<'static, str>) -> Cow<'static, str> {
+    let allowed = |c: char| matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E');
+    if description.chars().all(allowed) {
+        description
+    } else {
+        Cow::Owned(
+            description
+                .chars()
+                .map(|c| if allowed(c) { c } else { '?' })
+                .collect(),
+        )
     }
 }
 
@@ -203,13 +231,24 @@ impl IntoResponse for Error {
                 tracing::debug!(code = self.code.as_str(), error = %format!("{source:#}"), "request refused");
             }
         }
-        let body = serde_json::to_vec(&ErrorBody { error: self.code.as_str(), error_description: &self.description }).unwrap_or_default();
+        let body = serde_json::to_vec(&ErrorBody {
+            error: self.code.as_str(),
+            error_description: &self.description,
+        })
+        .unwrap_or_default();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        if let Some(value) = self.www_authenticate.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+        if let Some(value) = self
+            .www_authenticate
+            .as_deref()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {

@@ -64,7 +64,10 @@ pub struct KeySet {
 impl KeySet {
     /// Signs `payload` (a JSON object) with the active key of `alg`; `typ` goes in the header.
     pub fn sign(&self, alg: Alg, typ: &str, payload: &[u8]) -> anyhow::Result<String> {
-        let key = self.active.get(&alg).ok_or_else(|| anyhow!("no active {} key", alg.as_str()))?;
+        let key = self
+            .active
+            .get(&alg)
+            .ok_or_else(|| anyhow!("no active {} key", alg.as_str()))?;
         let mut header = JwsHeader::new();
         header.set_token_type(typ);
         header.set_key_id(key.kid.clone());
@@ -106,7 +109,8 @@ impl Keys {
     /// Loads the keys named in the database from `dir`, creating the server secret and a
     /// first key per algorithm when there are none.
     pub async fn load_or_create(store: &dyn KeyStore, dir: &Path) -> anyhow::Result<Keys> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating keys directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating keys directory {}", dir.display()))?;
         let secret = load_or_create_secret(&dir.join("secret.key"))?;
         let mut metas = store.signing_keys().await?;
         for alg in Alg::ALL {
@@ -117,12 +121,19 @@ impl Keys {
         }
         metas = store.signing_keys().await?;
         let set = build_key_set(dir, &metas)?;
-        Ok(Keys { dir: dir.to_owned(), secret, current: RwLock::new(Arc::new(set)) })
+        Ok(Keys {
+            dir: dir.to_owned(),
+            secret,
+            current: RwLock::new(Arc::new(set)),
+        })
     }
 
     /// The current snapshot.
     pub fn current(&self) -> Arc<KeySet> {
-        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.current
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The 256-bit server secret for keyed digests.
@@ -142,7 +153,10 @@ impl Keys {
             return Ok(false);
         }
         let set = build_key_set(&self.dir, &metas)?;
-        *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
+        *self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
         Ok(true)
     }
 }
@@ -170,8 +184,12 @@ fn build_key_set(dir: &Path, metas: &[SigningKeyMeta]) -> anyhow::Result<KeySet>
     let mut by_kid = HashMap::new();
     let mut jwks = Vec::new();
     for kid in ordered_kids(metas) {
-        let Some(meta) = metas.iter().find(|m| m.kid == kid) else { continue };
-        let Some(alg) = Alg::parse(&meta.alg) else { continue };
+        let Some(meta) = metas.iter().find(|m| m.kid == kid) else {
+            continue;
+        };
+        let Some(alg) = Alg::parse(&meta.alg) else {
+            continue;
+        };
         let path = dir.join(format!("{}.pem", meta.kid));
         let pem = match std::fs::read(&path) {
             Ok(pem) => pem,
@@ -180,7 +198,8 @@ fn build_key_set(dir: &Path, metas: &[SigningKeyMeta]) -> anyhow::Result<KeySet>
             Err(_) if !meta.active => continue,
             Err(e) => return Err(anyhow!("signing key {} missing ({e})", path.display())),
         };
-        let (key, jwk) = load_key(alg, &meta.kid, &pem).with_context(|| format!("loading {}", path.display()))?;
+        let (key, jwk) = load_key(alg, &meta.kid, &pem)
+            .with_context(|| format!("loading {}", path.display()))?;
         jwks.push(serde_json::Value::Object(jwk.as_ref().clone()));
         let key = Arc::new(key);
         if meta.active && !active.contains_key(&alg) {
@@ -193,9 +212,17 @@ fn build_key_set(dir: &Path, metas: &[SigningKeyMeta]) -> anyhow::Result<KeySet>
             return Err(anyhow!("no active {} signing key", alg.as_str()));
         }
     }
-    let kids = jwks.iter().filter_map(|j| j["kid"].as_str().map(str::to_owned)).collect();
+    let kids = jwks
+        .iter()
+        .filter_map(|j| j["kid"].as_str().map(str::to_owned))
+        .collect();
     let doc = serde_json::to_vec(&serde_json::json!({ "keys": jwks }))?;
-    Ok(KeySet { active, by_kid, jwks: bytes::Bytes::from(doc), kids })
+    Ok(KeySet {
+        active,
+        by_kid,
+        jwks: bytes::Bytes::from(doc),
+        kids,
+    })
 }
 
 fn load_key(alg: Alg, kid: &str, pem: &[u8]) -> anyhow::Result<(SigningKey, Jwk)> {
@@ -207,10 +234,24 @@ fn load_key(alg: Alg, kid: &str, pem: &[u8]) -> anyhow::Result<(SigningKey, Jwk)
     jwk.set_key_use("sig");
     jwk.set_algorithm(alg.as_str());
     let (signer, verifier): (Box<dyn JwsSigner>, Box<dyn JwsVerifier>) = match alg {
-        Alg::Rs256 => (Box::new(RS256.signer_from_pem(pem)?), Box::new(RS256.verifier_from_jwk(&jwk)?)),
-        Alg::Es256 => (Box::new(ES256.signer_from_pem(pem)?), Box::new(ES256.verifier_from_jwk(&jwk)?)),
+        Alg::Rs256 => (
+            Box::new(RS256.signer_from_pem(pem)?),
+            Box::new(RS256.verifier_from_jwk(&jwk)?),
+        ),
+        Alg::Es256 => (
+            Box::new(ES256.signer_from_pem(pem)?),
+            Box::new(ES256.verifier_from_jwk(&jwk)?),
+        ),
     };
-    Ok((SigningKey { kid: kid.to_owned(), alg, signer, verifier }, jwk))
+    Ok((
+        SigningKey {
+            kid: kid.to_owned(),
+            alg,
+            signer,
+            verifier,
+        },
+        jwk,
+    ))
 }
 
 fn generate_key(dir: &Path, alg: Alg) -> anyhow::Result<SigningKeyMeta> {
@@ -219,15 +260,27 @@ fn generate_key(dir: &Path, alg: Alg) -> anyhow::Result<SigningKeyMeta> {
         Alg::Es256 => ES256.generate_key_pair()?.to_pem_private_key(),
     };
     let now = crate::clock::now();
-    let kid = format!("{}-{}-{}", alg.as_str().to_lowercase(), now, crate::security::random_token(6));
+    let kid = format!(
+        "{}-{}-{}",
+        alg.as_str().to_lowercase(),
+        now,
+        crate::security::random_token(6)
+    );
     write_private(&dir.join(format!("{kid}.pem")), &pem)?;
-    Ok(SigningKeyMeta { kid, alg: alg.as_str().to_owned(), created_at: now, active: true })
+    Ok(SigningKeyMeta {
+        kid,
+        alg: alg.as_str().to_owned(),
+        created_at: now,
+        active: true,
+    })
 }
 
 fn load_or_create_secret(path: &Path) -> anyhow::Result<[u8; 32]> {
     if let Ok(text) = std::fs::read_to_string(path) {
         let bytes = hex::decode(text.trim()).context("secret.key is not hex")?;
-        return bytes.try_into().map_err(|_| anyhow!("secret.key must hold 32 bytes"));
+        return bytes
+            .try_into()
+            .map_err(|_| anyhow!("secret.key must hold 32 bytes"));
     }
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
@@ -247,7 +300,9 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(contents)?;
     Ok(())
 }

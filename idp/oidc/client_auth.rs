@@ -24,33 +24,68 @@ fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, Error> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
+        // RFC 7235 §2.1: the scheme name is case-insensitive.
+        .and_then(|v| {
+            v.get(..6)
+                .filter(|scheme| scheme.eq_ignore_ascii_case("basic "))
+                .map(|_| &v[6..])
+        });
     if let Some(encoded) = basic {
         if params.contains("client_secret") {
-            return Err(Error::invalid_request("more than one client authentication method"));
+            return Err(Error::invalid_request(
+                "more than one client authentication method",
+            ));
         }
-        let decoded = STANDARD.decode(encoded.trim()).ok().and_then(|b| String::from_utf8(b).ok());
+        let decoded = STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
         let Some((id, secret)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-            return Err(Error::invalid_client("malformed Basic credentials").with_www_authenticate(BASIC_CHALLENGE));
+            return Err(Error::invalid_client("malformed Basic credentials")
+                .with_www_authenticate(BASIC_CHALLENGE));
         };
         // RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
-        let decode = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default();
+        let decode = |s: &str| {
+            form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
         let (id, secret) = (decode(id), decode(secret));
         if params.get("client_id").is_some_and(|p| p != id) {
-            return Err(Error::invalid_request("client_id does not match the Basic credentials"));
+            return Err(Error::invalid_request(
+                "client_id does not match the Basic credentials",
+            ));
         }
-        return Ok(Presented { method: ClientAuthMethod::ClientSecretBasic, client_id: id, secret: Some(secret) });
+        return Ok(Presented {
+            method: ClientAuthMethod::ClientSecretBasic,
+            client_id: id,
+            secret: Some(secret),
+        });
     }
     match (params.get("client_id"), params.get("client_secret")) {
-        (Some(id), Some(secret)) => Ok(Presented { method: ClientAuthMethod::ClientSecretPost, client_id: id.to_owned(), secret: Some(secret.to_owned()) }),
-        (Some(id), None) => Ok(Presented { method: ClientAuthMethod::None, client_id: id.to_owned(), secret: None }),
-        _ => Err(Error::invalid_client("client authentication is required").with_www_authenticate(BASIC_CHALLENGE)),
+        (Some(id), Some(secret)) => Ok(Presented {
+            method: ClientAuthMethod::ClientSecretPost,
+            client_id: id.to_owned(),
+            secret: Some(secret.to_owned()),
+        }),
+        (Some(id), None) => Ok(Presented {
+            method: ClientAuthMethod::None,
+            client_id: id.to_owned(),
+            secret: None,
+        }),
+        _ => Err(Error::invalid_client("client authentication is required")
+            .with_www_authenticate(BASIC_CHALLENGE)),
     }
 }
 
 /// Authenticates the calling client. Every failure is `invalid_client` (401) with the same
 /// description, so a caller cannot tell an unknown client from a wrong secret.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap, params: &Params) -> Result<Client, Error> {
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Client, Error> {
     let presented = presented(headers, params)?;
     let used_basic = presented.method == ClientAuthMethod::ClientSecretBasic;
     let refuse = || {

@@ -1,8 +1,8 @@
 //! `GET|POST /logout` (OpenID Connect RP-Initiated Logout 1.0) and `POST /logout/confirm`.
 //!
-//! With a valid `id_token_hint` for the signed-in user the session ends at once; otherwise
-//! the user confirms (§2: without a hint the OP should ask, so a third party cannot log users
-//! out). `post_logout_redirect_uri` must be registered for the client named by the hint or
+//! With a valid `id_token_hint` from the current session (its `sid`) the session ends at
+//! once; otherwise the user confirms (§2: the OP must ask when there is no hint or the hint
+//! does not belong to the current session, so a third party cannot log users out). `post_logout_redirect_uri` must be registered for the client named by the hint or
 //! `client_id` (exact match), else an error page; `state` is passed back.
 
 use std::collections::HashMap;
@@ -16,9 +16,9 @@ use super::params::Params;
 use crate::error::Error;
 use crate::state::AppState;
 use crate::web::browser::{append_cookie, render, Browser};
+use crate::web::cookies;
 use crate::web::login::check_csrf;
 use crate::web::views::{LogoutView, MessageView};
-use crate::web::cookies;
 
 /// Where to go after logout, once validated.
 struct After {
@@ -27,25 +27,50 @@ struct After {
     state: Option<String>,
 }
 
-async fn validate(state: &AppState, client_id: Option<&str>, hint_client: Option<&str>, redirect: Option<&str>, client_state: Option<&str>) -> Result<After, Error> {
+async fn validate(
+    state: &AppState,
+    client_id: Option<&str>,
+    hint_client: Option<&str>,
+    redirect: Option<&str>,
+    client_state: Option<&str>,
+) -> Result<After, Error> {
     let bad = |d: &'static str| Error::invalid_request(d).with_message("error.redirect_uri");
     if let (Some(a), Some(b)) = (client_id, hint_client) {
         if a != b {
-            return Err(Error::invalid_request("client_id does not match the id_token_hint"));
+            return Err(Error::invalid_request(
+                "client_id does not match the id_token_hint",
+            ));
         }
     }
     let client_id = client_id.or(hint_client).map(str::to_owned);
     let Some(uri) = redirect else {
-        return Ok(After { client_id, redirect: None, state: None });
+        return Ok(After {
+            client_id,
+            redirect: None,
+            state: None,
+        });
     };
     let Some(id) = client_id.as_deref() else {
-        return Err(bad("post_logout_redirect_uri needs id_token_hint or client_id"));
+        return Err(bad(
+            "post_logout_redirect_uri needs id_token_hint or client_id",
+        ));
     };
-    let client = state.store.client(id).await?.filter(|c| !c.disabled).ok_or_else(|| bad("unknown client"))?;
+    let client = state
+        .store
+        .client(id)
+        .await?
+        .filter(|c| !c.disabled)
+        .ok_or_else(|| bad("unknown client"))?;
     if !client.post_logout_redirect_uris.iter().any(|u| u == uri) {
-        return Err(bad("post_logout_redirect_uri is not registered for this client"));
+        return Err(bad(
+            "post_logout_redirect_uri is not registered for this client",
+        ));
     }
-    Ok(After { client_id, redirect: Some(uri.to_owned()), state: client_state.map(str::to_owned) })
+    Ok(After {
+        client_id,
+        redirect: Some(uri.to_owned()),
+        state: client_state.map(str::to_owned),
+    })
 }
 
 fn finish(state: &AppState, browser: &Browser, after: &After, ended: bool) -> Response {
@@ -58,10 +83,18 @@ fn finish(state: &AppState, browser: &Browser, after: &After, ended: bool) -> Re
             }
             Redirect::to(url.as_str()).into_response()
         }
-        _ => render(&MessageView { tr: browser.tr, lang_links: browser.lang_links.clone(), title_key: "logout.title", message_key: "logout.done" }),
+        _ => render(&MessageView {
+            tr: browser.tr,
+            lang_links: browser.lang_links.clone(),
+            title_key: "logout.title",
+            message_key: "logout.done",
+        }),
     };
     if ended {
-        append_cookie(&mut response, &cookies::clear(cookies::SESSION, state.config.https()));
+        append_cookie(
+            &mut response,
+            &cookies::clear(cookies::SESSION, state.config.https()),
+        );
     }
     response
 }
@@ -76,11 +109,19 @@ async fn end_current(state: &AppState, browser: &Browser) -> Result<bool, Error>
     }
 }
 
-pub async fn get(State(state): State<AppState>, browser: Browser, RawQuery(query): RawQuery) -> Result<Response, Error> {
+pub async fn get(
+    State(state): State<AppState>,
+    browser: Browser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Error> {
     handle(&state, &browser, query.unwrap_or_default().as_bytes()).await
 }
 
-pub async fn post(State(state): State<AppState>, browser: Browser, body: Bytes) -> Result<Response, Error> {
+pub async fn post(
+    State(state): State<AppState>,
+    browser: Browser,
+    body: Bytes,
+) -> Result<Response, Error> {
     handle(&state, &browser, &body).await
 }
 
@@ -89,7 +130,11 @@ async fn handle(state: &AppState, browser: &Browser, raw: &[u8]) -> Result<Respo
     let hint = match params.get("id_token_hint") {
         Some(token) => Some(
             crate::tokens::verify_id_token_hint(&state.keys.current(), state.issuer(), token)
-                .ok_or_else(|| Error::invalid_request("id_token_hint is not a valid ID token from this provider"))?,
+                .ok_or_else(|| {
+                    Error::invalid_request(
+                        "id_token_hint is not a valid ID token from this provider",
+                    )
+                })?,
         ),
         None => None,
     };
@@ -103,8 +148,13 @@ async fn handle(state: &AppState, browser: &Browser, raw: &[u8]) -> Result<Respo
     .await?;
     let session = crate::sso::find(state, browser.session_cookie.as_deref()).await?;
     match (&session, &hint) {
-        (None, _) => Ok(finish(state, browser, &after, browser.session_cookie.is_some())),
-        (Some(s), Some(h)) if s.user_id == h.sub => {
+        (None, _) => Ok(finish(
+            state,
+            browser,
+            &after,
+            browser.session_cookie.is_some(),
+        )),
+        (Some(s), Some(h)) if s.user_id == h.sub && h.sid.as_deref() == Some(s.sid().as_str()) => {
             crate::sso::end(state, &s.id).await?;
             Ok(finish(state, browser, &after, true))
         }
@@ -119,18 +169,34 @@ async fn handle(state: &AppState, browser: &Browser, raw: &[u8]) -> Result<Respo
             if let Some(s) = &after.state {
                 fields.push(("state".to_owned(), s.clone()));
             }
-            Ok(render(&LogoutView { tr: browser.tr, lang_links: browser.lang_links.clone(), csrf: browser.csrf.clone(), fields }))
+            Ok(render(&LogoutView {
+                tr: browser.tr,
+                lang_links: browser.lang_links.clone(),
+                csrf: browser.csrf.clone(),
+                fields,
+            }))
         }
     }
 }
 
-pub async fn confirm(State(state): State<AppState>, browser: Browser, Form(fields): Form<HashMap<String, String>>) -> Result<Response, Error> {
+pub async fn confirm(
+    State(state): State<AppState>,
+    browser: Browser,
+    Form(fields): Form<HashMap<String, String>>,
+) -> Result<Response, Error> {
     check_csrf(&state, &browser, &fields)?;
     if fields.get("action").map(String::as_str) != Some("logout") {
         return Ok(Redirect::to("/").into_response());
     }
     let get = |k: &str| fields.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let after = validate(&state, get("client_id"), None, get("post_logout_redirect_uri"), get("state")).await?;
+    let after = validate(
+        &state,
+        get("client_id"),
+        None,
+        get("post_logout_redirect_uri"),
+        get("state"),
+    )
+    .await?;
     let ended = end_current(&state, &browser).await?;
     Ok(finish(&state, &browser, &after, ended))
 }

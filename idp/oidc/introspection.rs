@@ -15,17 +15,25 @@ use crate::security::token_digest;
 use crate::state::AppState;
 use crate::tokens;
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Error> {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
     let params = form_params(&headers, &body)?;
     let client = client_auth::authenticate(&state, &headers, &params).await?;
     if client.is_public() {
-        return Err(Error::invalid_client("public clients may not introspect tokens"));
+        return Err(Error::invalid_client(
+            "public clients may not introspect tokens",
+        ));
     }
     let token = params.require("token")?;
     let now = crate::clock::now();
     let mut answer = json!({ "active": false });
 
-    if let Some(claims) = tokens::verify_access_token(&state.keys.current(), state.issuer(), token, now) {
+    if let Some(claims) =
+        tokens::verify_access_token(&state.keys.current(), state.issuer(), token, now)
+    {
         if !is_revoked(&state, &claims).await? {
             answer = serde_json::to_value(&claims).map_err(Error::internal)?;
             answer["active"] = true.into();
@@ -51,6 +59,8 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
         }
     }
     let mut response = axum::Json(answer).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

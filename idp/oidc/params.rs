@@ -18,10 +18,32 @@ impl Params {
                 continue;
             }
             if map.insert(name.to_string(), value.into_owned()).is_some() {
-                return Err(Error::invalid_request(format!("parameter {name} is repeated")));
+                return Err(Error::invalid_request(format!(
+                    "parameter {name} is repeated"
+                )));
             }
         }
         Ok(Params(map))
+    }
+
+    /// Like [`Params::parse`], but goes on past repeated parameters: they are left out of
+    /// the result (no value of theirs can be trusted) and their names returned, so that the
+    /// caller decides how to report them — `/authorize` must show a page for a repeated
+    /// `client_id` or `redirect_uri` but send any other repeat back to the client
+    /// (RFC 6749 §4.1.2.1).
+    pub fn parse_lenient(encoded: &[u8]) -> (Params, Vec<String>) {
+        let mut map = HashMap::new();
+        let mut repeated: Vec<String> = Vec::new();
+        for (name, value) in form_urlencoded::parse(encoded) {
+            if value.is_empty() || repeated.iter().any(|r| *r == name) {
+                continue;
+            }
+            if map.insert(name.to_string(), value.into_owned()).is_some() {
+                map.remove(name.as_ref());
+                repeated.push(name.into_owned());
+            }
+        }
+        (Params(map), repeated)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -34,7 +56,8 @@ impl Params {
 
     /// The value, or `invalid_request` naming the missing parameter.
     pub fn require(&self, name: &str) -> Result<&str, Error> {
-        self.get(name).ok_or_else(|| Error::invalid_request(format!("missing parameter {name}")))
+        self.get(name)
+            .ok_or_else(|| Error::invalid_request(format!("missing parameter {name}")))
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -54,6 +77,15 @@ mod tests {
     fn repeated_parameter_is_refused() {
         let err = Params::parse(b"a=1&b=2&a=3").unwrap_err();
         assert_eq!(err.code, crate::error::ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn lenient_parse_drops_and_names_repeats() {
+        let (p, repeated) = Params::parse_lenient(b"a=1&b=2&a=3&c=&c=4&a=5");
+        assert_eq!(repeated, vec!["a".to_owned()]);
+        assert!(p.get("a").is_none());
+        assert_eq!(p.get("b"), Some("2"));
+        assert_eq!(p.get("c"), Some("4"));
     }
 
     #[test]

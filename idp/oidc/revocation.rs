@@ -10,20 +10,22 @@ use axum::response::{IntoResponse, Response};
 
 use super::client_auth;
 use super::token::{form_params, revoke_grant, revoked_token_key};
-use crate::error::{Error, ErrorCode};
+use crate::error::Error;
 use crate::security::token_digest;
 use crate::state::AppState;
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, Error> {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
     let params = form_params(&headers, &body)?;
     let token = params.require("token")?.to_owned();
     let client = client_auth::authenticate(&state, &headers, &params).await?;
-    let hint = params.get("token_type_hint");
-    if let Some(hint) = hint {
-        if !matches!(hint, "access_token" | "refresh_token") {
-            return Err(Error::new(ErrorCode::UnsupportedTokenType, format!("token_type_hint {hint} is not supported")));
-        }
-    }
+    // `token_type_hint` is not consulted: both token kinds are recognised by themselves, and
+    // §2.1 requires the search to go on whatever the hint says, so an unknown hint value is
+    // no reason to refuse (`unsupported_token_type` is for token kinds that cannot be
+    // revoked, and this provider revokes every kind it issues).
 
     if let Some((_, grant)) = state.store.refresh_token(&token_digest(&token)).await? {
         if grant.client_id == client.id {
@@ -34,13 +36,19 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             if let Ok(claims) = serde_json::from_slice::<crate::tokens::AccessClaims>(&payload) {
                 let remaining = claims.exp - crate::clock::now();
                 if claims.client_id == client.id && remaining > 0 {
-                    let ttl = std::time::Duration::from_secs(u64::try_from(remaining).unwrap_or(0) + 60);
-                    state.sessions.put(&revoked_token_key(&claims.jti), b"1", ttl).await?;
+                    let ttl =
+                        std::time::Duration::from_secs(u64::try_from(remaining).unwrap_or(0) + 60);
+                    state
+                        .sessions
+                        .put(&revoked_token_key(&claims.jti), b"1", ttl)
+                        .await?;
                 }
             }
         }
     }
     let mut response = StatusCode::OK.into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

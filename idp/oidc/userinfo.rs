@@ -16,22 +16,40 @@ use crate::state::AppState;
 use crate::tokens::{self, AccessClaims};
 
 fn bearer_error(code: ErrorCode, description: &'static str) -> Error {
-    Error::new(code, description).with_www_authenticate(format!("Bearer realm=\"salyk-id\", error=\"{}\", error_description=\"{description}\"", code.as_str()))
+    Error::new(code, description).with_www_authenticate(format!(
+        "Bearer realm=\"salyk-id\", error=\"{}\", error_description=\"{description}\"",
+        code.as_str()
+    ))
 }
 
 /// The bearer token of a request: header or form body, exactly one.
-pub fn bearer_token(method: &Method, headers: &HeaderMap, body: &Bytes) -> Result<Option<String>, Error> {
+pub fn bearer_token(
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Option<String>, Error> {
     let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.get(..7).filter(|p| p.eq_ignore_ascii_case("bearer ")).map(|_| v[7..].trim().to_owned()));
-    let from_body = if method == Method::POST && !body.is_empty() {
-        super::token::form_params(headers, body).ok().and_then(|mut p: Params| p.take("access_token"))
+        .and_then(|v| {
+            v.get(..7)
+                .filter(|p| p.eq_ignore_ascii_case("bearer "))
+                .map(|_| v[7..].trim().to_owned())
+        });
+    let from_body = if method == Method::POST && !body.is_empty() && super::token::is_form(headers)
+    {
+        // RFC 6750 §3.1: a repeated parameter is an invalid_request, not a missing token.
+        let mut params = Params::parse(body)
+            .map_err(|_| bearer_error(ErrorCode::InvalidRequest, "a parameter is repeated"))?;
+        params.take("access_token")
     } else {
         None
     };
     match (from_header, from_body) {
-        (Some(_), Some(_)) => Err(bearer_error(ErrorCode::InvalidRequest, "more than one access token was sent")),
+        (Some(_), Some(_)) => Err(bearer_error(
+            ErrorCode::InvalidRequest,
+            "more than one access token was sent",
+        )),
         (token, None) | (None, token) => Ok(token),
     }
 }
@@ -40,29 +58,63 @@ pub fn bearer_token(method: &Method, headers: &HeaderMap, body: &Bytes) -> Resul
 pub async fn verify_bearer(state: &AppState, token: &str) -> Result<AccessClaims, Error> {
     let now = crate::clock::now();
     let claims = tokens::verify_access_token(&state.keys.current(), state.issuer(), token, now)
-        .ok_or_else(|| bearer_error(ErrorCode::InvalidToken, "the access token is invalid or expired"))?;
+        .ok_or_else(|| {
+            bearer_error(
+                ErrorCode::InvalidToken,
+                "the access token is invalid or expired",
+            )
+        })?;
     if is_revoked(state, &claims).await? {
-        return Err(bearer_error(ErrorCode::InvalidToken, "the access token was revoked"));
+        return Err(bearer_error(
+            ErrorCode::InvalidToken,
+            "the access token was revoked",
+        ));
     }
     Ok(claims)
 }
 
-pub async fn handle(State(state): State<AppState>, method: Method, headers: HeaderMap, body: Bytes) -> Result<Response, Error> {
+pub async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Error> {
     let Some(token) = bearer_token(&method, &headers, &body)? else {
-        // RFC 6750 §3.1: no credentials at all → a bare challenge without an error code.
-        let mut response = (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"error": "invalid_token", "error_description": "an access token is required"}))).into_response();
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"salyk-id\""));
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        // RFC 6750 §3.1: no credentials at all → a bare challenge, and no error code or
+        // other error information (in the body either).
+        let mut response = StatusCode::UNAUTHORIZED.into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"salyk-id\""),
+        );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(response);
     };
     let claims = verify_bearer(&state, &token).await?;
     if !claims.scopes().any(|s| s == "openid") {
-        return Err(bearer_error(ErrorCode::InsufficientScope, "the openid scope is required").with_status(StatusCode::FORBIDDEN));
+        return Err(
+            bearer_error(ErrorCode::InsufficientScope, "the openid scope is required")
+                .with_status(StatusCode::FORBIDDEN),
+        );
     }
-    let gone = || bearer_error(ErrorCode::InvalidToken, "the user or account can no longer sign in");
-    let user = state.store.user_by_id(&claims.sub).await?.filter(|u| !u.blocked).ok_or_else(gone)?;
+    let gone = || {
+        bearer_error(
+            ErrorCode::InvalidToken,
+            "the user or account can no longer sign in",
+        )
+    };
+    let user = state
+        .store
+        .user_by_id(&claims.sub)
+        .await?
+        .filter(|u| !u.blocked)
+        .ok_or_else(gone)?;
     let key = claims.account_key().ok_or_else(gone)?;
-    let account = accounts::account_of(state.store.as_ref(), &user, &key).await?.ok_or_else(gone)?;
+    let account = accounts::account_of(state.store.as_ref(), &user, &key)
+        .await?
+        .ok_or_else(gone)?;
 
     let scopes: Vec<String> = claims.scopes().map(str::to_owned).collect();
     let mut body = tokens::person_claims(&user, &account, &scopes);
@@ -77,6 +129,8 @@ pub async fn handle(State(state): State<AppState>, method: Method, headers: Head
         body.insert("amr".into(), amr.into());
     }
     let mut response = axum::Json(body).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

@@ -60,11 +60,17 @@ pub async fn put_json<T: Serialize + Sync>(
     store.put(key, &bytes, ttl).await
 }
 
-pub async fn get_json<T: DeserializeOwned>(store: &dyn SessionStore, key: &str) -> SessionResult<Option<T>> {
+pub async fn get_json<T: DeserializeOwned>(
+    store: &dyn SessionStore,
+    key: &str,
+) -> SessionResult<Option<T>> {
     decode(store.get(key).await?)
 }
 
-pub async fn take_json<T: DeserializeOwned>(store: &dyn SessionStore, key: &str) -> SessionResult<Option<T>> {
+pub async fn take_json<T: DeserializeOwned>(
+    store: &dyn SessionStore,
+    key: &str,
+) -> SessionResult<Option<T>> {
     decode(store.take(key).await?)
 }
 

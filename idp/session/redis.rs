@@ -1,10 +1,11 @@
 //! Redis session store, shared by every provider process behind a load balancer.
 //!
 //! One `ConnectionManager` (a multiplexed connection that reconnects in the background) is
-//! cloned per call. Timeouts and a short retry budget make calls fail within a few seconds
-//! with `SessionError::Unavailable` while Redis is down, so requests get a 503 instead of
-//! hanging; once Redis is back the manager's reconnect makes calls succeed again. Every key
-//! is stored as `{prefix}{key}` so several deployments or test runs can share one database.
+//! cloned per call. Connection and response timeouts, and no in-line retries, make calls
+//! fail within about two seconds with `SessionError::Unavailable` while Redis is down, so
+//! requests get a 503 instead of hanging; once Redis is back the manager's background
+//! reconnect makes calls succeed again. Every key is stored as `{prefix}{key}` so several
+//! deployments or test runs can share one database.
 
 use std::time::Duration;
 
@@ -18,10 +19,14 @@ use super::{SessionError, SessionResult, SessionStore};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Bound on one command's reply; every command here is O(1) on the server.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Reconnect attempts per (re)connection, with jittered backoff of up to 100·2ⁿ ms.
-const CONNECT_RETRIES: usize = 2;
-/// Overall bound on `connect`, on top of the per-attempt timeouts.
-const CONNECT_DEADLINE: Duration = Duration::from_secs(8);
+/// Extra attempts per (re)connection. None: redis 0.32's backoff waits at least a second
+/// (plus jitter) before any retry, and every request that arrives during an outage awaits
+/// the pending reconnect, so retries would turn each 503 into a multi-second stall. Each
+/// failing call schedules a fresh background reconnect anyway, so traffic itself retries.
+const CONNECT_RETRIES: usize = 0;
+/// Overall bound on `connect` (one connection attempt plus the PING), in case the
+/// handshake takes several round trips.
+const CONNECT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// TTLs are capped so `PX` never overflows Redis's clock arithmetic.
 const MAX_TTL_MS: u64 = 10 * 365 * 24 * 3600 * 1000;
@@ -57,9 +62,7 @@ impl RedisSessionStore {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(CONNECT_TIMEOUT)
             .set_response_timeout(RESPONSE_TIMEOUT)
-            .set_number_of_retries(CONNECT_RETRIES)
-            .set_factor(100)
-            .set_max_delay(1000);
+            .set_number_of_retries(CONNECT_RETRIES);
         let conn = tokio::time::timeout(
             CONNECT_DEADLINE,
             ConnectionManager::new_with_config(client, config),

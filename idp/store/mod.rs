@@ -51,7 +51,10 @@ pub trait OrganizationStore: Send + Sync {
     /// Adds or updates a membership. Unknown organization or user → `NotFound`.
     async fn upsert_membership(&self, membership: &Membership) -> StoreResult<()>;
     /// All memberships of a user with their organizations, blocked ones included.
-    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<(Membership, Organization)>>;
+    async fn memberships_of_user(
+        &self,
+        user_id: &str,
+    ) -> StoreResult<Vec<(Membership, Organization)>>;
 }
 
 #[async_trait]
@@ -81,12 +84,21 @@ pub trait GrantStore: Send + Sync {
     /// In one transaction: if `old_digest` is live (not rotated, unexpired at `now`, grant not
     /// revoked) mark it rotated and store `new`; if it was already rotated, revoke its grant
     /// (RFC 9700 §4.14.2 reuse detection).
-    async fn rotate_refresh_token(&self, old_digest: &str, new: &RefreshToken, now: UnixTime) -> StoreResult<RotateOutcome>;
+    async fn rotate_refresh_token(
+        &self,
+        old_digest: &str,
+        new: &RefreshToken,
+        now: UnixTime,
+    ) -> StoreResult<RotateOutcome>;
     /// Marks the grant revoked; its refresh tokens stop working. Idempotent.
     async fn revoke_grant(&self, id: &str) -> StoreResult<()>;
     /// Revokes every grant of a user (optionally only for one client or one account key);
     /// returns the revoked grant ids.
-    async fn revoke_grants_of_user(&self, user_id: &str, account_key: Option<&str>) -> StoreResult<Vec<String>>;
+    async fn revoke_grants_of_user(
+        &self,
+        user_id: &str,
+        account_key: Option<&str>,
+    ) -> StoreResult<Vec<String>>;
     /// Deletes refresh tokens expired before `now`; returns how many.
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
 }

@@ -42,6 +42,10 @@ const CLIENT_COLS: &str = "id, name, secret_digest, redirect_uris, post_logout_r
                            require_organization, disabled, created_at";
 const GRANT_COLS: &str = "g.id, g.client_id, g.user_id, g.account_key, g.scopes, g.auth_time, \
                           g.amr, g.acr, g.session_id, g.created_at, g.revoked";
+const TOKEN_AND_GRANT: &str = "SELECT t.digest, t.grant_id, t.expires_at, t.rotated, g.id, \
+                               g.client_id, g.user_id, g.account_key, g.scopes, g.auth_time, \
+                               g.amr, g.acr, g.session_id, g.created_at, g.revoked \
+                               FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id";
 
 pub struct PostgresStore {
     pool: PgPool,
@@ -594,14 +598,11 @@ impl GrantStore for PostgresStore {
     }
 
     async fn refresh_token(&self, digest: &str) -> StoreResult<Option<(RefreshToken, Grant)>> {
-        let row = sqlx::query(&format!(
-            "SELECT t.digest, t.grant_id, t.expires_at, t.rotated, {GRANT_COLS} \
-             FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.digest = $1"
-        ))
-        .bind(digest)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_err)?;
+        let row = sqlx::query(&format!("{TOKEN_AND_GRANT} WHERE t.digest = $1"))
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some((refresh_from_row(&row)?, grant_from_row(&row)?)))
     }
@@ -613,14 +614,11 @@ impl GrantStore for PostgresStore {
         now: UnixTime,
     ) -> StoreResult<RotateOutcome> {
         let mut tx = self.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT t.digest, t.grant_id, t.expires_at, t.rotated, {GRANT_COLS} \
-             FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.digest = $1"
-        ))
-        .bind(old_digest)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        let row = sqlx::query(&format!("{TOKEN_AND_GRANT} WHERE t.digest = $1"))
+            .bind(old_digest)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
         let Some(row) = row else {
             return Ok(RotateOutcome::Invalid);
         };

@@ -30,6 +30,9 @@ pub struct AccessClaims {
     pub iat: i64,
     pub jti: String,
     pub client_id: String,
+    /// Left out when empty: a scope value has at least one scope token (RFC 6749 §3.3),
+    /// and the introspection response repeats it (RFC 7662 §2.2).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
@@ -55,12 +58,20 @@ impl AccessClaims {
     /// The account key inside the `account` claim (`{kind}:{inn}`).
     pub fn account_key(&self) -> Option<String> {
         let account = self.account.as_ref()?;
-        Some(format!("{}:{}", account["kind"].as_str()?, account["inn"].as_str()?))
+        Some(format!(
+            "{}:{}",
+            account["kind"].as_str()?,
+            account["inn"].as_str()?
+        ))
     }
 }
 
 /// Claims every token about a person carries, and `profile` adds.
-pub fn person_claims(user: &User, account: &Account, scopes: &[String]) -> serde_json::Map<String, serde_json::Value> {
+pub fn person_claims(
+    user: &User,
+    account: &Account,
+    scopes: &[String],
+) -> serde_json::Map<String, serde_json::Value> {
     let mut claims = serde_json::Map::new();
     claims.insert("inn".into(), user.inn.clone().into());
     claims.insert("account".into(), account.claim());
@@ -118,7 +129,11 @@ fn ttl_secs(ttl: u64) -> i64 {
 }
 
 /// Signs an ID token (`typ: JWT`).
-pub fn sign_id_token(keys: &KeySet, alg: Alg, claims: &serde_json::Map<String, serde_json::Value>) -> anyhow::Result<String> {
+pub fn sign_id_token(
+    keys: &KeySet,
+    alg: Alg,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<String> {
     keys.sign(alg, "JWT", &serde_json::to_vec(claims)?)
 }
 
@@ -129,9 +144,16 @@ pub fn sign_access_token(keys: &KeySet, alg: Alg, claims: &AccessClaims) -> anyh
 
 /// Verifies one of our access tokens: signature by a published key, `typ: at+jwt` (so an ID
 /// token is refused, RFC 9068 §4), issuer, and expiry. Revocation is the caller's check.
-pub fn verify_access_token(keys: &KeySet, issuer: &str, token: &str, now: i64) -> Option<AccessClaims> {
+pub fn verify_access_token(
+    keys: &KeySet,
+    issuer: &str,
+    token: &str,
+    now: i64,
+) -> Option<AccessClaims> {
     let (payload, typ) = keys.verify(token)?;
-    if !typ.is_some_and(|t| t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")) {
+    if !typ.is_some_and(|t| {
+        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+    }) {
         return None;
     }
     let claims: AccessClaims = serde_json::from_slice(&payload).ok()?;

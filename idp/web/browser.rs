@@ -29,12 +29,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Browser {
     type Rejection = StatusCode;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<Browser>().cloned().ok_or(StatusCode::INTERNAL_SERVER_ERROR)
+        parts
+            .extensions
+            .get::<Browser>()
+            .cloned()
+            .ok_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 
 fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query.unwrap_or("").as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Links to the current page in each language.
@@ -57,7 +63,9 @@ fn lang_links(path: &str, query: Option<&str>) -> Vec<(String, String)> {
 /// Middleware for page routes.
 pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let headers = request.headers();
-    let existing = cookies::get(headers, cookies::BROWSER).filter(|v| v.len() >= 16 && v.len() <= 64).map(str::to_owned);
+    let existing = cookies::get(headers, cookies::BROWSER)
+        .filter(|v| v.len() >= 16 && v.len() <= 64)
+        .map(str::to_owned);
     let new_browser = existing.is_none();
     let browser_id = existing.unwrap_or_else(|| crate::security::random_token(24));
     let query = request.uri().query().map(str::to_owned);
@@ -67,7 +75,9 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         Lang::negotiate(
             ui_locales.as_deref(),
             cookies::get(headers, cookies::LANG),
-            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()),
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
         )
     });
     let browser = Browser {
@@ -86,10 +96,16 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
     }
     let secure = state.config.https();
     if new_browser {
-        append_cookie(&mut response, &cookies::set(cookies::BROWSER, &browser_id, None, secure));
+        append_cookie(
+            &mut response,
+            &cookies::set(cookies::BROWSER, &browser_id, None, secure),
+        );
     }
     if let Some(lang) = switched {
-        append_cookie(&mut response, &cookies::set(cookies::LANG, lang.code(), Some(365 * 86_400), secure));
+        append_cookie(
+            &mut response,
+            &cookies::set(cookies::LANG, lang.code(), Some(365 * 86_400), secure),
+        );
     }
     response
 }
@@ -118,7 +134,9 @@ fn error_page(browser: &Browser, info: &PageErrorInfo, status: StatusCode) -> Re
     let mut response = render(&view).into_response();
     *response.status_mut() = status;
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
     response
 }
@@ -128,7 +146,9 @@ pub fn render(template: &impl askama::Template) -> Response {
     match template.render() {
         Ok(html) => {
             let mut response = Html(html).into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
         Err(e) => {

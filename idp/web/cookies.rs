@@ -47,7 +47,10 @@ mod tests {
     #[test]
     fn reads_among_several() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; salyk_session=xyz; b=2"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; salyk_session=xyz; b=2"),
+        );
         assert_eq!(get(&headers, SESSION), Some("xyz"));
         assert_eq!(get(&headers, "c"), None);
     }

@@ -429,7 +429,12 @@ static CATALOGUE: &[(&str, &str, &str, &str)] = &[
     ),
     ("demo.logout", "Выйти", "Чыгуу", "Sign out"),
     ("demo.name", "Наименование", "Аталышы", "Name"),
-    ("demo.kind", "Тип учётной записи", "Эсептик жазуунун түрү", "Account type"),
+    (
+        "demo.kind",
+        "Тип учётной записи",
+        "Эсептик жазуунун түрү",
+        "Account type",
+    ),
     // --- forms ---
     (
         "form.required",

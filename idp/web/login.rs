@@ -12,6 +12,7 @@ use axum::Form;
 use serde::Deserialize;
 
 use super::browser::{append_cookie, render, Browser};
+use super::i18n::Lang;
 use super::views::{LoginView, MethodTab};
 use super::{cookies, csrf};
 use crate::authn::{Assurance, LoginContext, Step, StepInput};
@@ -24,6 +25,9 @@ use crate::state::AppState;
 pub struct ReqQuery {
     #[serde(default)]
     pub req: String,
+    /// The sign-in method tab to show (default: the first one).
+    #[serde(default)]
+    pub method: Option<String>,
 }
 
 /// Every method the cabinet knows, in the manual's order; those not built yet are shown
@@ -36,37 +40,85 @@ const TABS: [(&str, &str); 5] = [
     ("esi", "login.tab.esi"),
 ];
 
-fn view(state: &AppState, browser: &Browser, request: &AuthorizationRequest, active: &str, login: String, error: Option<&'static str>) -> LoginView {
+fn view(
+    state: &AppState,
+    browser: &Browser,
+    request: &AuthorizationRequest,
+    active: &str,
+    login: String,
+    error: Option<&'static str>,
+) -> LoginView {
     LoginView {
         tr: browser.tr,
-        lang_links: browser.lang_links.clone(),
+        lang_links: lang_links(request),
         csrf: browser.csrf.clone(),
         req: request.id.clone(),
+        action: flow::interaction_url(&format!("/login/{active}"), request),
         client_name: request.client_name.clone(),
         login,
         error,
-        needs_higher_level: request.required_assurance().is_some_and(|a| a > Assurance::Low),
+        needs_higher_level: request
+            .required_assurance()
+            .is_some_and(|a| a > Assurance::Low),
         tabs: TABS
             .iter()
-            .map(|(id, label_key)| MethodTab { id, label_key, active: *id == active, available: state.method(id).is_some() })
+            .map(|(id, label_key)| MethodTab {
+                id,
+                label_key,
+                active: *id == active,
+                available: state.method(id).is_some(),
+            })
             .collect(),
     }
 }
 
+/// The language switch of the sign-in page points at its GET address (`/login?req=…`), not at
+/// the request's own: after a failed `POST /login/{method}` the browser's address is the
+/// POST's, and a GET there is 405.
+fn lang_links(request: &AuthorizationRequest) -> Vec<(String, String)> {
+    let page = flow::interaction_url("/login", request);
+    Lang::ALL
+        .iter()
+        .map(|lang| {
+            (
+                lang.code().to_owned(),
+                format!("{page}&lang={}", lang.code()),
+            )
+        })
+        .collect()
+}
+
 /// Checks the form's CSRF token against the browser cookie.
-pub fn check_csrf(state: &AppState, browser: &Browser, fields: &HashMap<String, String>) -> Result<(), Error> {
+pub fn check_csrf(
+    state: &AppState,
+    browser: &Browser,
+    fields: &HashMap<String, String>,
+) -> Result<(), Error> {
     let presented = fields.get(csrf::FIELD).map(String::as_str).unwrap_or("");
     if csrf::verify(state.keys.secret(), &browser.browser_id, presented) {
         Ok(())
     } else {
-        Err(Error::invalid_request("missing or invalid CSRF token").with_status(StatusCode::FORBIDDEN).with_message("error.csrf"))
+        Err(Error::invalid_request("missing or invalid CSRF token")
+            .with_status(StatusCode::FORBIDDEN)
+            .with_message("error.csrf"))
     }
 }
 
-pub async fn page(State(state): State<AppState>, browser: Browser, Query(query): Query<ReqQuery>) -> Result<Response, Error> {
+pub async fn page(
+    State(state): State<AppState>,
+    browser: Browser,
+    Query(query): Query<ReqQuery>,
+) -> Result<Response, Error> {
     let request = flow::load_pending(&state, &query.req).await?;
     let login = request.login_hint.clone().unwrap_or_default();
-    Ok(render(&view(&state, &browser, &request, "password", login, None)))
+    let active = query
+        .method
+        .as_deref()
+        .and_then(|m| state.method(m))
+        .map_or("password", |m| m.id());
+    Ok(render(&view(
+        &state, &browser, &request, active, login, None,
+    )))
 }
 
 pub async fn submit(
@@ -77,14 +129,23 @@ pub async fn submit(
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, Error> {
     check_csrf(&state, &browser, &fields)?;
-    let method = state.method(&method_id).ok_or_else(Error::not_found)?.clone();
-    let mut request = flow::load_pending(&state, fields.get("req").map(String::as_str).unwrap_or("")).await?;
-    let cx = LoginContext { client_ip: peer.ip(), client_id: Some(request.client_id.clone()) };
+    let method = state
+        .method(&method_id)
+        .ok_or_else(Error::not_found)?
+        .clone();
+    let mut request =
+        flow::load_pending(&state, fields.get("req").map(String::as_str).unwrap_or("")).await?;
+    let cx = LoginContext {
+        client_ip: peer.ip(),
+        client_id: Some(request.client_id.clone()),
+    };
     let login = fields.get("login").cloned().unwrap_or_default();
     match method.resume(&cx, &[], StepInput::Form(fields)).await? {
         Step::Prompt { message, .. } => {
             audit_sign_in(&state, &method_id, None, &login, &cx).await;
-            Ok(render(&view(&state, &browser, &request, &method_id, login, message)))
+            Ok(render(&view(
+                &state, &browser, &request, &method_id, login, message,
+            )))
         }
         Step::Done(identity) => {
             audit_sign_in(&state, &method_id, Some(&identity.user_id), &login, &cx).await;
@@ -93,8 +154,13 @@ pub async fn submit(
             }
             let session = crate::sso::start(&state, &identity).await?;
             request.signed_in_here = true;
-            let mut response = flow::proceed(&state, Some(&session.id), request).await?.into_response();
-            append_cookie(&mut response, &cookies::set(cookies::SESSION, &session.id, None, state.config.https()));
+            let mut response = flow::proceed(&state, Some(&session.id), request)
+                .await?
+                .into_response();
+            append_cookie(
+                &mut response,
+                &cookies::set(cookies::SESSION, &session.id, None, state.config.https()),
+            );
             Ok(response)
         }
     }
@@ -102,10 +168,20 @@ pub async fn submit(
 
 /// D6: every sign-in attempt, success or failure, with its method. A failed attempt records
 /// the login typed (not the password).
-async fn audit_sign_in(state: &AppState, method: &str, user_id: Option<&str>, login: &str, cx: &LoginContext) {
+async fn audit_sign_in(
+    state: &AppState,
+    method: &str,
+    user_id: Option<&str>,
+    login: &str,
+    cx: &LoginContext,
+) {
     let event = crate::store::AuditEvent {
         at: crate::clock::now(),
-        kind: if user_id.is_some() { "sign_in.success".into() } else { "sign_in.failure".into() },
+        kind: if user_id.is_some() {
+            "sign_in.success".into()
+        } else {
+            "sign_in.failure".into()
+        },
         actor: user_id.map(str::to_owned),
         subject: cx.client_id.clone(),
         detail: serde_json::json!({ "method": method, "login": login, "ip": cx.client_ip.to_string() }),

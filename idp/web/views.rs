@@ -30,6 +30,9 @@ pub struct LoginView {
     pub lang_links: Vec<(String, String)>,
     pub csrf: String,
     pub req: String,
+    /// Where the active method's form posts: `/login/{method}` with the request's query, so
+    /// the answer (e.g. a failed attempt) keeps the page's `ui_locales`.
+    pub action: String,
     pub client_name: String,
     pub login: String,
     pub error: Option<&'static str>,

@@ -41,7 +41,9 @@ pub struct TestApp {
 fn env_url(name: &str) -> Option<String> {
     match std::env::var(name) {
         Ok(v) if !v.is_empty() => Some(v),
-        _ if std::env::var("IDP_REQUIRE_BACKENDS").as_deref() == Ok("1") => panic!("IDP_REQUIRE_BACKENDS=1 but {name} is not set"),
+        _ if std::env::var("IDP_REQUIRE_BACKENDS").as_deref() == Ok("1") => {
+            panic!("IDP_REQUIRE_BACKENDS=1 but {name} is not set")
+        }
         _ => None,
     }
 }
@@ -69,7 +71,13 @@ impl TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let id = random_name();
         let shared = match backend {
-            Backend::Embedded => Shared { database_url: None, schema: None, redis_url: None, redis_prefix: String::new(), data_dir: dir.path().to_owned() },
+            Backend::Embedded => Shared {
+                database_url: None,
+                schema: None,
+                redis_url: None,
+                redis_prefix: String::new(),
+                data_dir: dir.path().to_owned(),
+            },
             Backend::Production => Shared {
                 database_url: env_url("IDP_TEST_DATABASE_URL"),
                 schema: Some(format!("t_{id}")),
@@ -82,12 +90,62 @@ impl TestApp {
     }
 
     /// A second process on the same database, session store and keys.
+    /// It answers on its own address but under A's issuer, as processes behind one load
+    /// balancer do, so tokens from either are valid at both.
     pub async fn spawn_sibling(&self) -> TestApp {
-        TestApp::start(self.shared.clone(), self._dir.clone(), |_| {}).await
+        let issuer = self.state.config.issuer.clone();
+        TestApp::start(self.shared.clone(), self._dir.clone(), move |c| {
+            c.issuer = issuer
+        })
+        .await
     }
 
-    async fn start(shared: Shared, dir: Option<Arc<tempfile::TempDir>>, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    /// An embedded app with the demo taxpayers seeded and the demo relying party at `/demo`
+    /// (its client is registered for this app's issuer before the app starts, as `idp demo` does).
+    pub async fn spawn_demo() -> TestApp {
+        let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+        let shared = Shared {
+            database_url: None,
+            schema: None,
+            redis_url: None,
+            redis_prefix: String::new(),
+            data_dir: dir.path().to_owned(),
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let mut config = TestApp::config(&shared, &listener);
+        let store = salyk_idp::app::open_store(&config).await.expect("store");
+        let keys = salyk_idp::keys::Keys::load_or_create(store.as_ref(), &config.keys_dir)
+            .await
+            .expect("keys");
+        let hasher = Arc::new(
+            salyk_idp::authn::password::PasswordHasher::new(
+                config.argon2_memory_kib,
+                config.argon2_iterations,
+                1,
+            )
+            .expect("hasher"),
+        );
+        let demo = salyk_idp::demo::seed(store.as_ref(), &hasher, keys.secret(), &config.issuer)
+            .await
+            .expect("demo seed");
+        config.demo = Some(demo);
+        drop(store);
+        TestApp::serve(shared, Some(dir), listener, config).await
+    }
+
+    async fn start(
+        shared: Shared,
+        dir: Option<Arc<tempfile::TempDir>>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let mut config = TestApp::config(&shared, &listener);
+        tweak(&mut config);
+        TestApp::serve(shared, dir, listener, config).await
+    }
+
+    /// The default configuration for an app listening on `listener` with `shared`'s data.
+    fn config(shared: &Shared, listener: &TcpListener) -> Config {
         let addr = listener.local_addr().expect("addr");
         let mut config = Config::load(None, &|_| None).expect("default config");
         config.issuer = format!("http://{addr}");
@@ -98,8 +156,19 @@ impl TestApp {
         config.database_schema = shared.schema.clone();
         config.redis_url = shared.redis_url.clone();
         config.redis_prefix = shared.redis_prefix.clone();
-        tweak(&mut config);
-        let state = salyk_idp::app::build_state(config).await.expect("build state");
+        config
+    }
+
+    async fn serve(
+        shared: Shared,
+        dir: Option<Arc<tempfile::TempDir>>,
+        listener: TcpListener,
+        config: Config,
+    ) -> TestApp {
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = salyk_idp::app::build_state(config)
+            .await
+            .expect("build state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let serve_state = state.clone();
         tokio::spawn(async move {
@@ -109,7 +178,13 @@ impl TestApp {
             .await
             .expect("serve");
         });
-        TestApp { base: format!("http://{addr}"), state, shared, _dir: dir, shutdown: Some(tx) }
+        TestApp {
+            base,
+            state,
+            shared,
+            _dir: dir,
+            shutdown: Some(tx),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -120,31 +195,71 @@ impl TestApp {
     pub async fn client(&self, spec: ClientSpec) -> (String, Option<String>) {
         let new = salyk_idp::cli::NewClient {
             name: spec.name.unwrap_or_else(|| "Test RP".into()),
-            redirect_uris: spec.redirect_uris.unwrap_or_else(|| vec![REDIRECT_URI.into()]),
-            post_logout_redirect_uris: spec.post_logout_redirect_uris.unwrap_or_else(|| vec![POST_LOGOUT_URI.into()]),
-            auth_method: spec.auth_method.unwrap_or(salyk_idp::store::ClientAuthMethod::ClientSecretBasic),
-            grants: spec.grants.unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]),
-            scopes: spec.scopes.unwrap_or_else(|| vec!["openid".into(), "profile".into(), "offline_access".into()]),
+            redirect_uris: spec
+                .redirect_uris
+                .unwrap_or_else(|| vec![REDIRECT_URI.into()]),
+            post_logout_redirect_uris: spec
+                .post_logout_redirect_uris
+                .unwrap_or_else(|| vec![POST_LOGOUT_URI.into()]),
+            auth_method: spec
+                .auth_method
+                .unwrap_or(salyk_idp::store::ClientAuthMethod::ClientSecretBasic),
+            grants: spec
+                .grants
+                .unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]),
+            scopes: spec.scopes.unwrap_or_else(|| {
+                vec!["openid".into(), "profile".into(), "offline_access".into()]
+            }),
             token_alg: spec.alg.unwrap_or_else(|| "RS256".into()),
             rotate_refresh_tokens: !spec.no_rotation,
             require_organization: spec.require_organization,
         };
-        let (client, secret) = salyk_idp::cli::create_client(self.state.store.as_ref(), self.state.keys.secret(), new).await.expect("create client");
+        let (client, secret) =
+            salyk_idp::cli::create_client(self.state.store.as_ref(), self.state.keys.secret(), new)
+                .await
+                .expect("create client");
         (client.id, secret)
     }
 
     /// Creates a password user.
     pub async fn user(&self, login: &str, inn: &str, name: &str, password: &str) -> User {
-        salyk_idp::cli::create_user(self.state.store.as_ref(), &self.state.hasher, login, inn, name, Some("004".into()), password.into()).await.expect("create user")
+        salyk_idp::cli::create_user(
+            self.state.store.as_ref(),
+            &self.state.hasher,
+            login,
+            inn,
+            name,
+            Some("004".into()),
+            password.into(),
+        )
+        .await
+        .expect("create user")
     }
 
     /// Creates an organization and makes `user` a member.
     pub async fn org_member(&self, user: &User, inn: &str, name: &str, role: MemberRole) {
-        let org = Organization { inn: inn.into(), name: name.into(), ugns_code: "004".into(), kind: AccountKind::Organization, parent_inn: None, liquidated: false };
-        self.state.store.upsert_organization(&org).await.expect("org");
+        let org = Organization {
+            inn: inn.into(),
+            name: name.into(),
+            ugns_code: "004".into(),
+            kind: AccountKind::Organization,
+            parent_inn: None,
+            liquidated: false,
+        };
         self.state
             .store
-            .upsert_membership(&Membership { org_inn: inn.into(), user_id: user.id.clone(), role, blocked: false, comment: None })
+            .upsert_organization(&org)
+            .await
+            .expect("org");
+        self.state
+            .store
+            .upsert_membership(&Membership {
+                org_inn: inn.into(),
+                user_id: user.id.clone(),
+                role,
+                blocked: false,
+                comment: None,
+            })
             .await
             .expect("membership");
     }
@@ -178,39 +293,83 @@ pub struct ClientSpec {
 
 /// A browser: cookies kept, redirects not followed (tests look at each hop).
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// The value of `name` in a form's hidden input.
 pub fn hidden(html: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
-    let start = html.find(&needle).unwrap_or_else(|| panic!("no hidden {name} in page:\n{html}")) + needle.len();
-    html[start..].split('"').next().unwrap_or_default().to_owned()
+    let start = html
+        .find(&needle)
+        .unwrap_or_else(|| panic!("no hidden {name} in page:\n{html}"))
+        + needle.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The query parameters of a redirect's `Location`.
 pub fn location_params(response: &reqwest::Response) -> HashMap<String, String> {
-    let location = response.headers().get("location").expect("location").to_str().expect("ascii");
-    let url = url::Url::parse(location).unwrap_or_else(|_| url::Url::parse(&format!("http://x{location}")).expect("url"));
-    url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    let location = response
+        .headers()
+        .get("location")
+        .expect("location")
+        .to_str()
+        .expect("ascii");
+    let url = url::Url::parse(location)
+        .unwrap_or_else(|_| url::Url::parse(&format!("http://x{location}")).expect("url"));
+    url.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 pub fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").expect("location").to_str().expect("ascii").to_owned()
+    response
+        .headers()
+        .get("location")
+        .expect("location")
+        .to_str()
+        .expect("ascii")
+        .to_owned()
 }
 
 /// Drives a browser from an authorization URL through sign-in and (if shown) account choice,
 /// choosing the account with INN `account_inn` (or the first). Returns the final redirect to
 /// the client.
-pub async fn sign_in(app: &TestApp, browser: &reqwest::Client, authorize_url: &str, login: &str, password: &str, account_inn: Option<&str>) -> reqwest::Response {
+pub async fn sign_in(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    authorize_url: &str,
+    login: &str,
+    password: &str,
+    account_inn: Option<&str>,
+) -> reqwest::Response {
     let mut response = browser.get(authorize_url).send().await.expect("authorize");
     loop {
-        assert!(response.status().is_redirection(), "expected a redirect, got {} {}", response.status(), response.text().await.unwrap_or_default());
+        assert!(
+            response.status().is_redirection(),
+            "expected a redirect, got {} {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
         let next = location(&response);
         if !next.starts_with('/') {
             return response;
         }
-        let page = browser.get(app.url(&next)).send().await.expect("page").text().await.expect("html");
+        let page = browser
+            .get(app.url(&next))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
         let csrf = hidden(&page, "csrf");
         let req = hidden(&page, "req");
         response = if next.starts_with("/login/account") {
@@ -218,23 +377,52 @@ pub async fn sign_in(app: &TestApp, browser: &reqwest::Client, authorize_url: &s
                 Some(inn) => radio_value_for_inn(&page, inn),
                 None => first_radio_value(&page),
             };
-            browser.post(app.url("/login/account")).form(&[("csrf", csrf.as_str()), ("req", req.as_str()), ("account", account.as_str()), ("action", "allow")]).send().await.expect("account")
+            browser
+                .post(app.url("/login/account"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("req", req.as_str()),
+                    ("account", account.as_str()),
+                    ("action", "allow"),
+                ])
+                .send()
+                .await
+                .expect("account")
         } else {
-            browser.post(app.url("/login/password")).form(&[("csrf", csrf.as_str()), ("req", req.as_str()), ("login", login), ("password", password)]).send().await.expect("login")
+            browser
+                .post(app.url("/login/password"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("req", req.as_str()),
+                    ("login", login),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .expect("login")
         };
     }
 }
 
 pub fn radio_values(page: &str) -> Vec<String> {
-    page.split("name=\"account\" value=\"").skip(1).map(|s| s.split('"').next().unwrap_or_default().to_owned()).collect()
+    page.split("name=\"account\" value=\"")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap_or_default().to_owned())
+        .collect()
 }
 
 fn first_radio_value(page: &str) -> String {
-    radio_values(page).into_iter().next().expect("an account radio")
+    radio_values(page)
+        .into_iter()
+        .next()
+        .expect("an account radio")
 }
 
 fn radio_value_for_inn(page: &str, inn: &str) -> String {
-    radio_values(page).into_iter().find(|v| v.ends_with(inn)).unwrap_or_else(|| panic!("no account {inn} on page"))
+    radio_values(page)
+        .into_iter()
+        .find(|v| v.ends_with(inn))
+        .unwrap_or_else(|| panic!("no account {inn} on page"))
 }
 
 /// Writes one async test body and runs it on both backend families.

@@ -3,7 +3,23 @@
 #[macro_use]
 mod harness;
 
+mod accounts;
 mod authorize;
+mod authorize_flow;
+mod authorize_response;
+mod authz_support;
+mod browser;
+mod discovery;
+mod logout;
+mod multi_process;
 mod oidc_flow;
+mod outage;
+mod pages;
+mod resources;
+mod rp;
 mod session_contract;
 mod store_contract;
+mod token_code;
+mod token_endpoint;
+mod token_grants;
+mod ui;

@@ -6,8 +6,9 @@
 use base64::Engine;
 use openidconnect::core::{CoreClient, CoreGenderClaim, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
-    AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IntrospectionUrl, IssuerUrl, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, RedirectUrl, Scope, TokenIntrospectionResponse, TokenResponse, UserInfoClaims,
+    AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    IntrospectionUrl, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope,
+    TokenIntrospectionResponse, TokenResponse, UserInfoClaims,
 };
 use salyk_idp::store::MemberRole;
 use serde::{Deserialize, Serialize};
@@ -27,28 +28,50 @@ const ORG_INN: &str = "01503201699001";
 
 fn payload(jwt: &str) -> serde_json::Value {
     let part = jwt.split('.').nth(1).expect("jwt payload");
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("b64")).expect("json")
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .expect("b64"),
+    )
+    .expect("json")
 }
 
 pub fn rp_http() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("http")
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http")
 }
 
 async fn full_journey(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let user = app.user(LOGIN, INN, "Демонов Азамат Бекович", PASSWORD).await;
-    app.org_member(&user, ORG_INN, "ОсОО «ДЕМО Импорт Трейд»", MemberRole::Head).await;
+    let user = app
+        .user(LOGIN, INN, "Демонов Азамат Бекович", PASSWORD)
+        .await;
+    app.org_member(&user, ORG_INN, "ОсОО «ДЕМО Импорт Трейд»", MemberRole::Head)
+        .await;
     let (client_id, secret) = app.client(ClientSpec::default()).await;
 
     let http = rp_http();
-    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http).await.expect("discovery");
-    let client = CoreClient::from_provider_metadata(metadata, ClientId::new(client_id.clone()), secret.clone().map(ClientSecret::new))
-        .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap())
-        .set_introspection_url(IntrospectionUrl::new(app.url("/introspect")).unwrap());
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
+            .await
+            .expect("discovery");
+    let client = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.clone()),
+        secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap())
+    .set_introspection_url(IntrospectionUrl::new(app.url("/introspect")).unwrap());
 
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf_state, nonce) = client
-        .authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("profile".into()))
         .add_scope(Scope::new("offline_access".into()))
         .set_pkce_challenge(challenge)
@@ -69,7 +92,9 @@ async fn full_journey(backend: Backend) {
         .await
         .expect("code exchange");
     let id_token = tokens.id_token().expect("id token");
-    let claims = id_token.claims(&client.id_token_verifier(), &nonce).expect("ID token verified by the library");
+    let claims = id_token
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("ID token verified by the library");
     assert_eq!(claims.subject().as_str(), user.id);
     assert!(claims.auth_time().is_some());
     let raw = payload(&id_token.to_string());
@@ -85,68 +110,160 @@ async fn full_journey(backend: Backend) {
     let at = payload(tokens.access_token().secret());
     assert_eq!(at["client_id"], client_id);
 
-    let info: UserInfoClaims<SalykClaims, CoreGenderClaim> = client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await.expect("userinfo");
+    let info: UserInfoClaims<SalykClaims, CoreGenderClaim> = client
+        .user_info(tokens.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("userinfo");
     assert_eq!(info.subject().as_str(), user.id);
     assert_eq!(info.additional_claims().inn, INN);
     assert_eq!(info.additional_claims().account["inn"], ORG_INN);
 
     // Refresh rotates; the old token reused revokes the family.
     let first_refresh = tokens.refresh_token().expect("refresh token").clone();
-    let refreshed = client.exchange_refresh_token(&first_refresh).unwrap().request_async(&http).await.expect("refresh");
-    let second_refresh = refreshed.refresh_token().expect("rotated refresh token").clone();
+    let refreshed = client
+        .exchange_refresh_token(&first_refresh)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .expect("refresh");
+    let second_refresh = refreshed
+        .refresh_token()
+        .expect("rotated refresh token")
+        .clone();
     assert_ne!(first_refresh.secret(), second_refresh.secret());
-    let refreshed_id = payload(&refreshed.id_token().expect("id token on refresh").to_string());
+    let refreshed_id = payload(
+        &refreshed
+            .id_token()
+            .expect("id token on refresh")
+            .to_string(),
+    );
     assert_eq!(refreshed_id["account"]["inn"], ORG_INN);
 
-    let introspected = client.introspect(refreshed.access_token()).request_async(&http).await.expect("introspect");
+    let introspected = client
+        .introspect(refreshed.access_token())
+        .request_async(&http)
+        .await
+        .expect("introspect");
     assert!(introspected.active());
-    assert_eq!(introspected.client_id().map(|c| c.as_str().to_owned()), Some(client_id.clone()));
+    assert_eq!(
+        introspected.client_id().map(|c| c.as_str().to_owned()),
+        Some(client_id.clone())
+    );
 
-    assert!(client.exchange_refresh_token(&first_refresh).unwrap().request_async(&http).await.is_err(), "reuse of a rotated refresh token must fail");
-    assert!(client.exchange_refresh_token(&second_refresh).unwrap().request_async(&http).await.is_err(), "reuse revokes the whole family");
-    let after_reuse = client.introspect(refreshed.access_token()).request_async(&http).await.expect("introspect");
-    assert!(!after_reuse.active(), "access tokens of a revoked family are inactive");
+    assert!(
+        client
+            .exchange_refresh_token(&first_refresh)
+            .unwrap()
+            .request_async(&http)
+            .await
+            .is_err(),
+        "reuse of a rotated refresh token must fail"
+    );
+    assert!(
+        client
+            .exchange_refresh_token(&second_refresh)
+            .unwrap()
+            .request_async(&http)
+            .await
+            .is_err(),
+        "reuse revokes the whole family"
+    );
+    let after_reuse = client
+        .introspect(refreshed.access_token())
+        .request_async(&http)
+        .await
+        .expect("introspect");
+    assert!(
+        !after_reuse.active(),
+        "access tokens of a revoked family are inactive"
+    );
 
     // A fresh grant (the SSO session holds: no password asked) to revoke explicitly.
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, _, nonce2) = client
-        .authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .add_scope(Scope::new("offline_access".into()))
         .set_pkce_challenge(challenge)
         .url();
     let back = browser.get(url.as_str()).send().await.unwrap();
-    assert!(location(&back).starts_with(REDIRECT_URI), "SSO + remembered choice skip every page, got {}", location(&back));
+    assert!(
+        location(&back).starts_with(REDIRECT_URI),
+        "SSO + remembered choice skip every page, got {}",
+        location(&back)
+    );
     let code = location_params(&back)["code"].clone();
-    let tokens = client.exchange_code(AuthorizationCode::new(code)).unwrap().set_pkce_verifier(verifier).request_async(&http).await.unwrap();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
     let id_token = tokens.id_token().unwrap().clone();
-    id_token.claims(&client.id_token_verifier(), &nonce2).expect("second ID token");
+    id_token
+        .claims(&client.id_token_verifier(), &nonce2)
+        .expect("second ID token");
     let refresh = tokens.refresh_token().unwrap().clone();
     // The library refuses to revoke over plain http (RFC 7009 §2 requires TLS), so this
     // one request is made by hand, exactly as the library would.
     let revoked = http
         .post(app.url("/revoke"))
         .basic_auth(&client_id, secret.as_deref())
-        .form(&[("token", refresh.secret().as_str()), ("token_type_hint", "refresh_token")])
+        .form(&[
+            ("token", refresh.secret().as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(revoked.status(), 200);
-    assert!(client.exchange_refresh_token(&refresh).unwrap().request_async(&http).await.is_err());
-    assert!(!client.introspect(tokens.access_token()).request_async(&http).await.unwrap().active());
-    let revoked: Result<UserInfoClaims<SalykClaims, CoreGenderClaim>, _> = client.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await;
-    assert!(revoked.is_err(), "userinfo refuses a revoked grant's access token");
+    assert!(client
+        .exchange_refresh_token(&refresh)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .is_err());
+    assert!(!client
+        .introspect(tokens.access_token())
+        .request_async(&http)
+        .await
+        .unwrap()
+        .active());
+    let revoked: Result<UserInfoClaims<SalykClaims, CoreGenderClaim>, _> = client
+        .user_info(tokens.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert!(
+        revoked.is_err(),
+        "userinfo refuses a revoked grant's access token"
+    );
 
     // RP-initiated logout with a hint ends the session at once and returns with state.
     let logout = browser
         .get(app.url("/logout"))
-        .query(&[("id_token_hint", id_token.to_string().as_str()), ("post_logout_redirect_uri", POST_LOGOUT_URI), ("state", "bye")])
+        .query(&[
+            ("id_token_hint", id_token.to_string().as_str()),
+            ("post_logout_redirect_uri", POST_LOGOUT_URI),
+            ("state", "bye"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(logout.status(), 303);
     assert_eq!(location(&logout), format!("{POST_LOGOUT_URI}?state=bye"));
     let (url, _, _) = client
-        .authorize_url(AuthenticationFlow::<CoreResponseType>::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
         .set_pkce_challenge(PkceCodeChallenge::new_random_sha256().0)
         .add_prompt(openidconnect::core::CoreAuthPrompt::None)
         .url();

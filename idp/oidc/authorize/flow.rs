@@ -32,14 +32,27 @@ fn pending_key(id: &str) -> String {
 }
 
 pub async fn save_pending(state: &AppState, request: &AuthorizationRequest) -> Result<(), Error> {
-    put_json(state.sessions.as_ref(), &pending_key(&request.id), request, PENDING_TTL).await?;
+    put_json(
+        state.sessions.as_ref(),
+        &pending_key(&request.id),
+        request,
+        PENDING_TTL,
+    )
+    .await?;
     Ok(())
 }
 
 /// The pending request `id`, or the "request expired" page.
 pub async fn load_pending(state: &AppState, id: &str) -> Result<AuthorizationRequest, Error> {
-    let found = if id.is_empty() || id.len() > 64 { None } else { get_json(state.sessions.as_ref(), &pending_key(id)).await? };
-    found.ok_or_else(|| Error::invalid_request("the sign-in request is unknown or expired").with_message("error.request_expired"))
+    let found = if id.is_empty() || id.len() > 64 {
+        None
+    } else {
+        get_json(state.sessions.as_ref(), &pending_key(id)).await?
+    };
+    found.ok_or_else(|| {
+        Error::invalid_request("the sign-in request is unknown or expired")
+            .with_message("error.request_expired")
+    })
 }
 
 /// A page of the flow for `request`, keeping the client's `ui_locales`.
@@ -53,23 +66,45 @@ pub fn interaction_url(path: &str, request: &AuthorizationRequest) -> String {
 }
 
 /// Sends an error for `request` back to its client and forgets the request.
-pub async fn fail(state: &AppState, request: &AuthorizationRequest, error: Error) -> Result<Response, Error> {
+pub async fn fail(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    error: Error,
+) -> Result<Response, Error> {
     state.sessions.delete(&pending_key(&request.id)).await?;
-    let target = ErrorTarget { redirect_uri: request.redirect_uri.clone(), response_mode: request.response_mode, state: request.state.clone() };
+    let target = ErrorTarget {
+        redirect_uri: request.redirect_uri.clone(),
+        response_mode: request.response_mode,
+        state: request.state.clone(),
+    };
     Ok(error_to_client(state.issuer(), &target, &error))
 }
 
 /// The signed-in user behind a session, if the session is alive and the user may sign in.
-pub async fn session_user(state: &AppState, session_cookie: Option<&str>) -> Result<Option<(SsoSession, User)>, Error> {
-    let Some(session) = sso::find(state, session_cookie).await? else { return Ok(None) };
-    match state.store.user_by_id(&session.user_id).await?.filter(|u| !u.blocked) {
+pub async fn session_user(
+    state: &AppState,
+    session_cookie: Option<&str>,
+) -> Result<Option<(SsoSession, User)>, Error> {
+    let Some(session) = sso::find(state, session_cookie).await? else {
+        return Ok(None);
+    };
+    match state
+        .store
+        .user_by_id(&session.user_id)
+        .await?
+        .filter(|u| !u.blocked)
+    {
         Some(user) => Ok(Some((session, user))),
         None => Ok(None),
     }
 }
 
 /// The accounts this request may use.
-pub async fn offered_accounts(state: &AppState, request: &AuthorizationRequest, user: &User) -> Result<Vec<Account>, Error> {
+pub async fn offered_accounts(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user: &User,
+) -> Result<Vec<Account>, Error> {
     let mut all = accounts::accounts_of(state.store.as_ref(), user).await?;
     if request.require_organization {
         all.retain(|a| a.kind != AccountKind::Individual);
@@ -85,22 +120,38 @@ fn session_satisfies(request: &AuthorizationRequest, session: &SsoSession, user:
         return false;
     }
     if let Some(max_age) = request.max_age {
-        if crate::clock::now() - session.auth_time > max_age {
+        // OIDC Core §3.1.2.1: max_age=0 is prompt=login, even within the second of signing in.
+        if max_age == 0 || crate::clock::now() - session.auth_time > max_age {
             return false;
         }
     }
-    if request.required_assurance().is_some_and(|required| session.assurance() < required) {
+    if request
+        .required_assurance()
+        .is_some_and(|required| session.assurance() < required)
+    {
         return false;
     }
-    request.hinted_sub.as_ref().is_none_or(|sub| *sub == user.id)
+    request
+        .hinted_sub
+        .as_ref()
+        .is_none_or(|sub| *sub == user.id)
 }
 
 /// Carries a request forward as far as it can go without the user.
-pub async fn proceed(state: &AppState, session_cookie: Option<&str>, request: AuthorizationRequest) -> Result<Response, Error> {
+pub async fn proceed(
+    state: &AppState,
+    session_cookie: Option<&str>,
+    request: AuthorizationRequest,
+) -> Result<Response, Error> {
     let current = session_user(state, session_cookie).await?;
     let Some((session, user)) = current.filter(|(s, u)| session_satisfies(&request, s, u)) else {
         if request.has_prompt("none") {
-            return fail(state, &request, Error::new(ErrorCode::LoginRequired, "the user must sign in")).await;
+            return fail(
+                state,
+                &request,
+                Error::new(ErrorCode::LoginRequired, "the user must sign in"),
+            )
+            .await;
         }
         save_pending(state, &request).await?;
         return Ok(Redirect::to(&interaction_url("/login", &request)).into_response());
@@ -108,13 +159,24 @@ pub async fn proceed(state: &AppState, session_cookie: Option<&str>, request: Au
 
     let offered = offered_accounts(state, &request, &user).await?;
     let consent = state.store.consent(&user.id, &request.client_id).await?;
-    let remembered = consent.filter(|c| request.scopes.iter().all(|s| c.scopes.contains(s))).and_then(|c| offered.iter().find(|a| a.key == c.account_key).cloned());
+    let remembered = consent
+        .filter(|c| request.scopes.iter().all(|s| c.scopes.contains(s)))
+        .and_then(|c| offered.iter().find(|a| a.key == c.account_key).cloned());
     let must_ask = request.has_prompt("consent") || request.has_prompt("select_account");
     match remembered {
         Some(account) if !must_ask => complete(state, &request, &session, &user, &account).await,
         _ if request.has_prompt("none") => {
-            let code = if offered.len() > 1 { ErrorCode::AccountSelectionRequired } else { ErrorCode::ConsentRequired };
-            fail(state, &request, Error::new(code, "the user must choose an account and consent")).await
+            let code = if offered.len() > 1 {
+                ErrorCode::AccountSelectionRequired
+            } else {
+                ErrorCode::ConsentRequired
+            };
+            fail(
+                state,
+                &request,
+                Error::new(code, "the user must choose an account and consent"),
+            )
+            .await
         }
         _ => {
             save_pending(state, &request).await?;
@@ -124,11 +186,23 @@ pub async fn proceed(state: &AppState, session_cookie: Option<&str>, request: Au
 }
 
 /// Records the choice and sends the code to the client.
-pub async fn complete(state: &AppState, request: &AuthorizationRequest, session: &SsoSession, user: &User, account: &Account) -> Result<Response, Error> {
+pub async fn complete(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    session: &SsoSession,
+    user: &User,
+    account: &Account,
+) -> Result<Response, Error> {
     let now = crate::clock::now();
     state
         .store
-        .save_consent(&Consent { user_id: user.id.clone(), client_id: request.client_id.clone(), account_key: account.key.clone(), scopes: request.scopes.clone(), updated_at: now })
+        .save_consent(&Consent {
+            user_id: user.id.clone(),
+            client_id: request.client_id.clone(),
+            account_key: account.key.clone(),
+            scopes: request.scopes.clone(),
+            updated_at: now,
+        })
         .await?;
     let data = CodeData {
         client_id: request.client_id.clone(),
@@ -146,5 +220,10 @@ pub async fn complete(state: &AppState, request: &AuthorizationRequest, session:
     if let Some(client_state) = &request.state {
         params.push(("state", client_state.clone()));
     }
-    Ok(to_client(state.issuer(), &request.redirect_uri, request.response_mode, params))
+    Ok(to_client(
+        state.issuer(),
+        &request.redirect_uri,
+        request.response_mode,
+        params,
+    ))
 }

@@ -9,13 +9,20 @@ use crate::error::Error;
 use crate::web::views::FormPostView;
 
 /// Sends `params` to the client's redirect URI.
-pub fn to_client(issuer: &str, redirect_uri: &str, mode: ResponseMode, mut params: Vec<(&str, String)>) -> Response {
+pub fn to_client(
+    issuer: &str,
+    redirect_uri: &str,
+    mode: ResponseMode,
+    mut params: Vec<(&str, String)>,
+) -> Response {
     params.push(("iss", issuer.to_owned()));
     match mode {
         ResponseMode::Query => {
             let mut url = match url::Url::parse(redirect_uri) {
                 Ok(url) => url,
-                Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "bad redirect_uri").into_response(),
+                Err(_) => {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, "bad redirect_uri").into_response()
+                }
             };
             {
                 let mut pairs = url.query_pairs_mut();
@@ -27,7 +34,9 @@ pub fn to_client(issuer: &str, redirect_uri: &str, mode: ResponseMode, mut param
             if let Ok(location) = HeaderValue::from_str(url.as_str()) {
                 response.headers_mut().insert(header::LOCATION, location);
             }
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
         ResponseMode::FormPost => {
@@ -40,7 +49,9 @@ pub fn to_client(issuer: &str, redirect_uri: &str, mode: ResponseMode, mut param
             let mut response = crate::web::browser::render(&view);
             let csp = format!("default-src 'none'; script-src 'nonce-{nonce}'; frame-ancestors 'none'; base-uri 'none'");
             if let Ok(value) = HeaderValue::from_str(&csp) {
-                response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_SECURITY_POLICY, value);
             }
             response
         }
@@ -49,7 +60,10 @@ pub fn to_client(issuer: &str, redirect_uri: &str, mode: ResponseMode, mut param
 
 /// Sends an error to the client (only after its redirect URI was verified).
 pub fn error_to_client(issuer: &str, target: &ErrorTarget, error: &Error) -> Response {
-    let mut params = vec![("error", error.code.as_str().to_owned()), ("error_description", error.description.to_string())];
+    let mut params = vec![
+        ("error", error.code.as_str().to_owned()),
+        ("error_description", error.description.to_string()),
+    ];
     if let Some(state) = &target.state {
         params.push(("state", state.clone()));
     }

@@ -54,7 +54,13 @@ fn redeemed_key(digest: &str) -> String {
 pub async fn issue_code(state: &AppState, data: &CodeData) -> Result<String, Error> {
     let code = random_token(32);
     let ttl = Duration::from_secs(state.config.code_ttl);
-    put_json(state.sessions.as_ref(), &code_key(&token_digest(&code)), data, ttl).await?;
+    put_json(
+        state.sessions.as_ref(),
+        &code_key(&token_digest(&code)),
+        data,
+        ttl,
+    )
+    .await?;
     Ok(code)
 }
 
@@ -67,32 +73,49 @@ fn verifier_ok(challenge: Option<&str>, verifier: Option<&str>) -> bool {
     }
 }
 
-pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, Error> {
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, Error> {
     let code = params.require("code")?;
     let redirect_uri = params.require("redirect_uri")?;
     let verifier = params.get("code_verifier");
     let digest = token_digest(code);
 
-    let Some(data) = take_json::<CodeData>(state.sessions.as_ref(), &code_key(&digest)).await? else {
+    let Some(data) = take_json::<CodeData>(state.sessions.as_ref(), &code_key(&digest)).await?
+    else {
         return Err(replayed(state, client, &digest, verifier).await);
     };
     // RFC 6749 §4.1.3: the code must have been issued to this client, for this redirect URI.
     if data.client_id != client.id {
-        return Err(Error::invalid_grant("the code was issued to another client"));
+        return Err(Error::invalid_grant(
+            "the code was issued to another client",
+        ));
     }
     if data.redirect_uri != redirect_uri {
-        return Err(Error::invalid_grant("redirect_uri does not match the authorization request"));
+        return Err(Error::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
     }
     if !verifier_ok(data.code_challenge.as_deref(), verifier) {
         return Err(Error::invalid_grant("PKCE verification failed"));
     }
 
-    let user = state.store.user_by_id(&data.user_id).await?.filter(|u| !u.blocked);
+    let user = state
+        .store
+        .user_by_id(&data.user_id)
+        .await?
+        .filter(|u| !u.blocked);
     let Some(user) = user else {
         return Err(Error::invalid_grant("the user can no longer sign in"));
     };
-    let Some(account) = accounts::account_of(state.store.as_ref(), &user, &data.account_key).await? else {
-        return Err(Error::invalid_grant("the chosen account is no longer available"));
+    let Some(account) =
+        accounts::account_of(state.store.as_ref(), &user, &data.account_key).await?
+    else {
+        return Err(Error::invalid_grant(
+            "the chosen account is no longer available",
+        ));
     };
 
     let now = crate::clock::now();
@@ -109,24 +132,52 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
         created_at: now,
         revoked: false,
     };
-    let person = Person { user: &user, account: &account, auth: &data.auth, grant_id: &grant.id };
+    let person = Person {
+        user: &user,
+        account: &account,
+        auth: &data.auth,
+        grant_id: &grant.id,
+    };
     let (access_token, _) = issue_access_token(state, client, &data.scopes, Some(&person), now)?;
     let id_token = if data.scopes.iter().any(|s| s == "openid") {
-        Some(issue_id_token(state, client, &data.scopes, &person, data.nonce.as_deref(), &access_token, now)?)
+        Some(issue_id_token(
+            state,
+            client,
+            &data.scopes,
+            &person,
+            data.nonce.as_deref(),
+            &access_token,
+            now,
+        )?)
     } else {
         None
     };
-    let refresh_token = (client.allows_grant("refresh_token") && data.scopes.iter().any(|s| s == "offline_access")).then(|| random_token(32));
+    let refresh_token = (client.allows_grant("refresh_token")
+        && data.scopes.iter().any(|s| s == "offline_access"))
+    .then(|| random_token(32));
     let stored_refresh = refresh_token.as_ref().map(|t| RefreshToken {
         digest: token_digest(t),
         grant_id: grant.id.clone(),
         expires_at: now + i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX / 2),
         rotated: false,
     });
-    state.store.create_grant(&grant, stored_refresh.as_ref()).await?;
-    let marker = Redeemed { grant_id: grant.id.clone(), client_id: client.id.clone(), code_challenge: data.code_challenge.clone() };
+    state
+        .store
+        .create_grant(&grant, stored_refresh.as_ref())
+        .await?;
+    let marker = Redeemed {
+        grant_id: grant.id.clone(),
+        client_id: client.id.clone(),
+        code_challenge: data.code_challenge.clone(),
+    };
     let marker_ttl = Duration::from_secs(state.config.access_token_ttl + 60);
-    put_json(state.sessions.as_ref(), &redeemed_key(&digest), &marker, marker_ttl).await?;
+    put_json(
+        state.sessions.as_ref(),
+        &redeemed_key(&digest),
+        &marker,
+        marker_ttl,
+    )
+    .await?;
 
     Ok(TokenResponse {
         access_token,
@@ -140,7 +191,12 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
 
 /// The code is gone: unknown, expired, or already redeemed. Only the rightful client
 /// proving possession of the verifier triggers revocation of what the first redemption got.
-async fn replayed(state: &AppState, client: &Client, digest: &str, verifier: Option<&str>) -> Error {
+async fn replayed(
+    state: &AppState,
+    client: &Client,
+    digest: &str,
+    verifier: Option<&str>,
+) -> Error {
     let refused = Error::invalid_grant("the code is invalid, expired or already used");
     let marker = match get_json::<Redeemed>(state.sessions.as_ref(), &redeemed_key(digest)).await {
         Ok(Some(marker)) => marker,

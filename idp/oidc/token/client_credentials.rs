@@ -9,16 +9,31 @@ use crate::store::Client;
 
 const USER_ONLY_SCOPES: [&str; 3] = ["openid", "offline_access", "profile"];
 
-pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, Error> {
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, Error> {
     if client.is_public() {
-        return Err(Error::new(ErrorCode::UnauthorizedClient, "public clients cannot use client_credentials"));
+        return Err(Error::new(
+            ErrorCode::UnauthorizedClient,
+            "public clients cannot use client_credentials",
+        ));
     }
-    let allowed: Vec<String> = client.scopes.iter().filter(|s| !USER_ONLY_SCOPES.contains(&s.as_str())).cloned().collect();
+    let allowed: Vec<String> = client
+        .scopes
+        .iter()
+        .filter(|s| !USER_ONLY_SCOPES.contains(&s.as_str()))
+        .cloned()
+        .collect();
     let scopes = match params.get("scope") {
         Some(scope) => {
             let requested = split_scopes(scope);
             if let Some(bad) = requested.iter().find(|s| !allowed.contains(s)) {
-                return Err(Error::new(ErrorCode::InvalidScope, format!("scope {bad} is not allowed for client_credentials")));
+                return Err(Error::new(
+                    ErrorCode::InvalidScope,
+                    format!("scope {bad} is not allowed for client_credentials"),
+                ));
             }
             requested
         }

@@ -28,6 +28,8 @@ pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
+    /// RFC 6749 §3.3: a scope is one or more scope tokens, so an empty one is left out.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
@@ -45,28 +47,49 @@ impl IntoResponse for TokenResponse {
     }
 }
 
-/// Parses a form body; the content type must be `application/x-www-form-urlencoded`.
-pub fn form_params(headers: &HeaderMap, body: &Bytes) -> Result<Params, Error> {
-    let is_form = headers
+/// Whether the request body is `application/x-www-form-urlencoded`.
+pub fn is_form(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")));
-    if !is_form {
-        return Err(Error::invalid_request("the body must be application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
+}
+
+/// Parses a form body; the content type must be `application/x-www-form-urlencoded`.
+pub fn form_params(headers: &HeaderMap, body: &Bytes) -> Result<Params, Error> {
+    if !is_form(headers) {
+        return Err(Error::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
     }
     Params::parse(body)
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<TokenResponse, Error> {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<TokenResponse, Error> {
     let params = form_params(&headers, &body)?;
     let grant_type = params.require("grant_type")?.to_owned();
     let client = client_auth::authenticate(&state, &headers, &params).await?;
     let known = ["authorization_code", "refresh_token", "client_credentials"];
     if !known.contains(&grant_type.as_str()) {
-        return Err(Error::new(ErrorCode::UnsupportedGrantType, format!("grant_type {grant_type} is not supported")));
+        return Err(Error::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("grant_type {grant_type} is not supported"),
+        ));
     }
     if !client.allows_grant(&grant_type) {
-        return Err(Error::new(ErrorCode::UnauthorizedClient, format!("this client may not use {grant_type}")));
+        return Err(Error::new(
+            ErrorCode::UnauthorizedClient,
+            format!("this client may not use {grant_type}"),
+        ));
     }
     match grant_type.as_str() {
         "authorization_code" => authorization_code::exchange(&state, &client, &params).await,
@@ -90,7 +113,13 @@ pub fn client_alg(client: &Client) -> Alg {
 
 /// Issues a JWT access token for `client`, about `person` or (client credentials) the
 /// client itself.
-pub fn issue_access_token(state: &AppState, client: &Client, scopes: &[String], person: Option<&Person<'_>>, now: i64) -> Result<(String, AccessClaims), Error> {
+pub fn issue_access_token(
+    state: &AppState,
+    client: &Client,
+    scopes: &[String],
+    person: Option<&Person<'_>>,
+    now: i64,
+) -> Result<(String, AccessClaims), Error> {
     let ttl = state.config.access_token_ttl;
     let claims = AccessClaims {
         iss: state.issuer().to_owned(),
@@ -108,12 +137,21 @@ pub fn issue_access_token(state: &AppState, client: &Client, scopes: &[String], 
         account: person.map(|p| p.account.claim()),
         gid: person.map(|p| p.grant_id.to_owned()),
     };
-    let token = tokens::sign_access_token(&state.keys.current(), client_alg(client), &claims).map_err(Error::internal)?;
+    let token = tokens::sign_access_token(&state.keys.current(), client_alg(client), &claims)
+        .map_err(Error::internal)?;
     Ok((token, claims))
 }
 
 /// Issues an ID token for `client` about `person`.
-pub fn issue_id_token(state: &AppState, client: &Client, scopes: &[String], person: &Person<'_>, nonce: Option<&str>, access_token: &str, now: i64) -> Result<String, Error> {
+pub fn issue_id_token(
+    state: &AppState,
+    client: &Client,
+    scopes: &[String],
+    person: &Person<'_>,
+    nonce: Option<&str>,
+    access_token: &str,
+    now: i64,
+) -> Result<String, Error> {
     let claims = tokens::id_token_claims(&tokens::IdTokenInput {
         issuer: state.issuer(),
         client_id: &client.id,
@@ -126,7 +164,8 @@ pub fn issue_id_token(state: &AppState, client: &Client, scopes: &[String], pers
         now,
         ttl: state.config.id_token_ttl,
     });
-    tokens::sign_id_token(&state.keys.current(), client_alg(client), &claims).map_err(Error::internal)
+    tokens::sign_id_token(&state.keys.current(), client_alg(client), &claims)
+        .map_err(Error::internal)
 }
 
 /// Session-store key marking a revoked grant until its access tokens have expired.
@@ -144,7 +183,10 @@ pub fn revoked_token_key(jti: &str) -> String {
 pub async fn revoke_grant(state: &AppState, grant_id: &str) -> Result<(), Error> {
     state.store.revoke_grant(grant_id).await?;
     let ttl = std::time::Duration::from_secs(state.config.access_token_ttl + 60);
-    state.sessions.put(&revoked_grant_key(grant_id), b"1", ttl).await?;
+    state
+        .sessions
+        .put(&revoked_grant_key(grant_id), b"1", ttl)
+        .await?;
     Ok(())
 }
 

@@ -4,7 +4,9 @@
 //! reusable, which RFC 9700 permits because the client authenticates). The account must
 //! still be usable (A7), else the grant ends.
 
-use super::{issue_access_token, issue_id_token, revoke_grant, split_scopes, Person, TokenResponse};
+use super::{
+    issue_access_token, issue_id_token, revoke_grant, split_scopes, Person, TokenResponse,
+};
 use crate::accounts;
 use crate::error::{Error, ErrorCode};
 use crate::oidc::params::Params;
@@ -13,7 +15,11 @@ use crate::state::AppState;
 use crate::store::{Client, RefreshToken, RotateOutcome};
 use crate::tokens::AuthContext;
 
-pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Result<TokenResponse, Error> {
+pub async fn exchange(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, Error> {
     let presented = params.require("refresh_token")?;
     let digest = token_digest(presented);
     let now = crate::clock::now();
@@ -30,7 +36,10 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
         Some(scope) => {
             let requested = split_scopes(scope);
             if let Some(bad) = requested.iter().find(|s| !grant.scopes.contains(s)) {
-                return Err(Error::new(ErrorCode::InvalidScope, format!("scope {bad} was not granted")));
+                return Err(Error::new(
+                    ErrorCode::InvalidScope,
+                    format!("scope {bad} was not granted"),
+                ));
             }
             requested
         }
@@ -40,7 +49,12 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
     let ttl = i64::try_from(state.config.refresh_token_ttl).unwrap_or(i64::MAX / 2);
     let (grant, refresh_token) = if client.rotate_refresh_tokens {
         let new_token = random_token(32);
-        let new = RefreshToken { digest: token_digest(&new_token), grant_id: grant.id.clone(), expires_at: now + ttl, rotated: false };
+        let new = RefreshToken {
+            digest: token_digest(&new_token),
+            grant_id: grant.id.clone(),
+            expires_at: now + ttl,
+            rotated: false,
+        };
         match state.store.rotate_refresh_token(&digest, &new, now).await? {
             RotateOutcome::Rotated(grant) => (grant, Some(new_token)),
             RotateOutcome::Reused { grant_id } => {
@@ -57,21 +71,45 @@ pub async fn exchange(state: &AppState, client: &Client, params: &Params) -> Res
         (grant, None)
     };
 
-    let user = state.store.user_by_id(&grant.user_id).await?.filter(|u| !u.blocked);
+    let user = state
+        .store
+        .user_by_id(&grant.user_id)
+        .await?
+        .filter(|u| !u.blocked);
     let account = match &user {
         Some(user) => accounts::account_of(state.store.as_ref(), user, &grant.account_key).await?,
         None => None,
     };
     let (Some(user), Some(account)) = (user, account) else {
         revoke_grant(state, &grant.id).await?;
-        return Err(Error::invalid_grant("the user or the chosen account can no longer sign in"));
+        return Err(Error::invalid_grant(
+            "the user or the chosen account can no longer sign in",
+        ));
     };
 
-    let auth = AuthContext { auth_time: grant.auth_time, amr: grant.amr.clone(), acr: grant.acr.clone(), sid: grant.session_id.clone() };
-    let person = Person { user: &user, account: &account, auth: &auth, grant_id: &grant.id };
+    let auth = AuthContext {
+        auth_time: grant.auth_time,
+        amr: grant.amr.clone(),
+        acr: grant.acr.clone(),
+        sid: grant.session_id.clone(),
+    };
+    let person = Person {
+        user: &user,
+        account: &account,
+        auth: &auth,
+        grant_id: &grant.id,
+    };
     let (access_token, _) = issue_access_token(state, client, &scopes, Some(&person), now)?;
     let id_token = if scopes.iter().any(|s| s == "openid") {
-        Some(issue_id_token(state, client, &scopes, &person, None, &access_token, now)?)
+        Some(issue_id_token(
+            state,
+            client,
+            &scopes,
+            &person,
+            None,
+            &access_token,
+            now,
+        )?)
     } else {
         None
     };
