@@ -14,6 +14,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
+use crate::adapters::population::{XRoadConfig, XRoadPopulationRegistry};
+use crate::adapters::{PopulationRegistry, StoredTaxRegistry, TaxRegistry};
 use crate::authn::password::{PasswordHasher, PasswordMethod, Throttle};
 use crate::authn::SignInMethod;
 use crate::config::Config;
@@ -95,6 +97,17 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
+    let tax_registry: Arc<dyn TaxRegistry> = Arc::new(StoredTaxRegistry::new(store.clone()));
+    let population: Arc<dyn PopulationRegistry> = Arc::new(
+        XRoadPopulationRegistry::new(XRoadConfig {
+            security_server: config.population_registry_url.clone(),
+            client: config.xroad_client.clone(),
+            service: config.population_service.clone(),
+            timeout: Duration::from_secs(config.registry_timeout),
+            user_id: None,
+        })
+        .context("building the population registry client")?,
+    );
     Ok(AppState(Arc::new(Inner {
         config,
         store,
@@ -104,6 +117,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         methods,
         discovery,
         http,
+        tax_registry,
+        population,
     })))
 }
 
@@ -141,7 +156,9 @@ pub fn router(state: AppState) -> Router {
             "/logout",
             get(oidc::end_session::get).post(oidc::end_session::post),
         )
-        .route("/logout/confirm", post(oidc::end_session::confirm));
+        .route("/logout/confirm", post(oidc::end_session::confirm))
+        .merge(web::inspector::routes())
+        .merge(web::register::routes());
     if state.config.demo.is_some() {
         pages = pages.merge(crate::demo::routes());
     }

@@ -34,6 +34,19 @@ pub struct Config {
     pub login_max_failures_per_login: u64,
     pub login_max_failures_per_ip: u64,
     pub login_window: u64,
+    /// Base URL of the X-Road security server through which the population registry is
+    /// reached (`IDP_POPULATION_REGISTRY_URL`); `None` → «Добавить ИНН» answers "unavailable".
+    pub population_registry_url: Option<String>,
+    /// Our X-Road client id `INSTANCE/CLASS/CODE/SUBSYSTEM` (`IDP_XROAD_CLIENT`).
+    pub xroad_client: String,
+    /// The person-lookup service id `INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE`
+    /// (`IDP_POPULATION_SERVICE`).
+    pub population_service: String,
+    /// Connect and request timeout for outside registries, seconds (`IDP_REGISTRY_TIMEOUT`).
+    pub registry_timeout: u64,
+    /// Load balancers whose `X-Forwarded-For` is believed (`IDP_TRUSTED_PROXIES`); the
+    /// client IP used for throttling is then the nearest untrusted address in that header.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Serve the demo relying party and demo-only helpers (set by `idp demo` only).
     pub demo: Option<DemoClient>,
 }
@@ -85,6 +98,11 @@ struct FileConfig {
     login_max_failures_per_login: Option<u64>,
     login_max_failures_per_ip: Option<u64>,
     login_window: Option<u64>,
+    population_registry_url: Option<String>,
+    xroad_client: Option<String>,
+    population_service: Option<String>,
+    registry_timeout: Option<u64>,
+    trusted_proxies: Option<String>,
 }
 
 /// Lowest argon2id cost we accept (OWASP's minimum for argon2id).
@@ -254,6 +272,62 @@ impl Config {
         );
         let login_window = number("IDP_LOGIN_WINDOW", file_cfg.login_window, 900, &mut errors);
 
+        let population_registry_url = text(
+            "IDP_POPULATION_REGISTRY_URL",
+            file_cfg.population_registry_url,
+        )
+        .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &population_registry_url {
+            match url::Url::parse(u) {
+                Ok(parsed)
+                    if parsed.scheme() == "http"
+                        && parsed.host().is_some()
+                        && parsed.query().is_none()
+                        && parsed.fragment().is_none() => {}
+                _ => errors.push(format!(
+                    "IDP_POPULATION_REGISTRY_URL must be the http:// base URL of the X-Road security server (no query; TLS is not built in), got {u:?}"
+                )),
+            }
+        }
+        let xroad_client = text("IDP_XROAD_CLIENT", file_cfg.xroad_client)
+            .unwrap_or_else(|| crate::adapters::population::xroad::DEFAULT_CLIENT.into());
+        if let Err(e) = crate::adapters::population::xroad::check_identifier(&xroad_client, 4) {
+            errors.push(format!(
+                "IDP_XROAD_CLIENT must be INSTANCE/CLASS/CODE/SUBSYSTEM: {e}"
+            ));
+        }
+        let population_service = text("IDP_POPULATION_SERVICE", file_cfg.population_service)
+            .unwrap_or_else(|| crate::adapters::population::xroad::DEFAULT_SERVICE.into());
+        if let Err(e) = crate::adapters::population::xroad::check_identifier(&population_service, 5)
+        {
+            errors.push(format!(
+                "IDP_POPULATION_SERVICE must be INSTANCE/CLASS/CODE/SUBSYSTEM/SERVICE: {e}"
+            ));
+        }
+        let registry_timeout = number(
+            "IDP_REGISTRY_TIMEOUT",
+            file_cfg.registry_timeout,
+            5,
+            &mut errors,
+        );
+        if registry_timeout == 0 || registry_timeout > 120 {
+            errors.push("IDP_REGISTRY_TIMEOUT must be between 1 and 120 seconds".into());
+        }
+        let trusted_proxies: Vec<std::net::IpAddr> =
+            text("IDP_TRUSTED_PROXIES", file_cfg.trusted_proxies)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .filter_map(|p| {
+                    p.parse()
+                        .map_err(|_| {
+                            errors.push(format!("IDP_TRUSTED_PROXIES: {p:?} is not an IP address"))
+                        })
+                        .ok()
+                })
+                .collect();
+
         if !errors.is_empty() {
             return Err(errors.join("; "));
         }
@@ -277,6 +351,11 @@ impl Config {
             login_max_failures_per_login,
             login_max_failures_per_ip,
             login_window,
+            population_registry_url,
+            xroad_client,
+            population_service,
+            registry_timeout,
+            trusted_proxies,
             demo: None,
         })
     }
@@ -322,6 +401,40 @@ mod tests {
                 && err.contains("IDP_ACCESS_TOKEN_TTL"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn registry_settings() {
+        let cfg = load(&[]).unwrap();
+        assert_eq!(cfg.population_registry_url, None);
+        assert_eq!(cfg.xroad_client, "KG/GOV/70000001/salyk-id");
+        assert_eq!(cfg.population_service, "KG/GOV/70000002/grs/person-by-pin");
+        assert_eq!(cfg.registry_timeout, 5);
+        let cfg = load(&[
+            ("IDP_POPULATION_REGISTRY_URL", "http://ss.local:8080/"),
+            ("IDP_REGISTRY_TIMEOUT", "2"),
+        ])
+        .unwrap();
+        assert_eq!(
+            cfg.population_registry_url.as_deref(),
+            Some("http://ss.local:8080")
+        );
+        assert_eq!(cfg.registry_timeout, 2);
+        let err = load(&[
+            ("IDP_POPULATION_REGISTRY_URL", "ftp://x"),
+            ("IDP_XROAD_CLIENT", "KG/GOV"),
+            ("IDP_POPULATION_SERVICE", "KG//1/grs/x"),
+            ("IDP_REGISTRY_TIMEOUT", "0"),
+        ])
+        .unwrap_err();
+        for name in [
+            "IDP_POPULATION_REGISTRY_URL",
+            "IDP_XROAD_CLIENT",
+            "IDP_POPULATION_SERVICE",
+            "IDP_REGISTRY_TIMEOUT",
+        ] {
+            assert!(err.contains(name), "{err}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::adapters::{PopulationRegistry, TaxRegistry};
 use crate::authn::password::PasswordHasher;
 use crate::authn::SignInMethod;
 use crate::config::Config;
@@ -25,6 +26,10 @@ pub struct Inner {
     pub discovery: bytes::Bytes,
     /// HTTP client for outbound calls (the demo relying party, outside systems).
     pub http: reqwest::Client,
+    /// The ГНС taxpayer base (registration lookups, «Добавить ИНН»).
+    pub tax_registry: Arc<dyn TaxRegistry>,
+    /// The population registry over Tunduk / X-Road («Добавить ИНН»).
+    pub population: Arc<dyn PopulationRegistry>,
 }
 
 impl std::ops::Deref for AppState {

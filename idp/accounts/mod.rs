@@ -2,6 +2,8 @@
 //! organization or branch they are an unblocked member of, and the `account` claim that
 //! describes the chosen one.
 
+pub mod inn;
+
 use serde::{Deserialize, Serialize};
 
 use crate::store::{AccountKind, Store, StoreResult, User};

@@ -2,10 +2,15 @@
 //! and run the demo. Names and flags are relied on by scripts and operators.
 
 mod clients;
+mod inspector;
 mod people;
+mod registry;
 
 pub use clients::{check_redirect_uri, create as create_client, NewClient};
-pub use people::create_user;
+pub use inspector::{
+    create_inspector, seed_demo_inspector, DEMO_INSPECTOR_LOGIN, DEMO_INSPECTOR_PASSWORD,
+};
+pub use people::{create_user, split_name};
 
 use std::path::PathBuf;
 
@@ -46,6 +51,15 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage inspectors of the УГНС offices, who decide registration applications.
+    #[command(subcommand)]
+    Inspector(inspector::InspectorCommand),
+    /// The tax registry: import its CSV export.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
+    /// Run an emulator of an outside system (demo and tests only).
+    #[command(subcommand)]
+    Emulate(registry::EmulateCommand),
     /// A self-contained demo on SQLite + memory with demo taxpayers and a demo relying party.
     Demo {
         /// Data directory (default: a new temporary directory).
@@ -87,6 +101,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Client(cmd) => clients::run(&load()?, cmd).await,
         Command::User(cmd) => people::run_user(&load()?, cmd).await,
         Command::Org(cmd) => people::run_org(&load()?, cmd).await,
+        Command::Inspector(cmd) => inspector::run(&load()?, cmd).await,
         Command::Keys(KeysCommand::Rotate) => {
             let config = load()?;
             let store = crate::app::open_store(&config).await?;
@@ -97,6 +112,8 @@ pub async fn run() -> anyhow::Result<()> {
             audit(store.as_ref(), "key.rotate", None, serde_json::json!({ "kids": created.iter().map(|k| k.kid.clone()).collect::<Vec<_>>() })).await;
             Ok(())
         }
+        Command::Registry(cmd) => registry::run_registry(&load()?, cmd).await,
+        Command::Emulate(cmd) => registry::run_emulate(cmd).await,
         Command::Demo { data_dir, listen } => crate::demo::run(data_dir, &listen).await,
     }
 }

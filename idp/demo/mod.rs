@@ -43,13 +43,18 @@ const ORGS: [DemoOrg; 2] = [
     },
 ];
 
-/// Seeds the demo taxpayers (idempotent) and registers a fresh demo client for `issuer`.
+/// Seeds the demo tax registry and taxpayers (idempotent) and registers a fresh demo client for `issuer`.
 pub async fn seed(
     store: &dyn Store,
     hasher: &Arc<PasswordHasher>,
     secret_key: &[u8],
     issuer: &str,
 ) -> anyhow::Result<DemoClient> {
+    // The demo tax registry (domain notes §7), through the same import as
+    // `idp registry import`; upserts, so re-seeding is harmless.
+    crate::adapters::tax_registry_import::import_csv(store, include_str!("registry.csv"))
+        .await
+        .context("importing the demo tax registry")?;
     if store.user_by_login(DEMO_LOGIN).await?.is_none() {
         let user = crate::cli::create_user(
             store,
@@ -95,6 +100,7 @@ pub async fn seed(
         )
         .await?;
     }
+    crate::cli::seed_demo_inspector(store, hasher).await?;
     // A client per run: its redirect URI depends on the address the demo listens on.
     let (client, secret) = crate::cli::create_client(
         store,
@@ -145,6 +151,18 @@ pub async fn run(data_dir: Option<PathBuf>, listen: &str) -> anyhow::Result<()> 
     config.keys_dir = data_dir.join("keys");
     config.data_dir = data_dir;
 
+    // The population registry («Добавить ИНН») is the X-Road emulator, in process.
+    let registry_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("binding the population registry emulator")?;
+    let registry_url = format!("http://{}", registry_listener.local_addr()?);
+    config.population_registry_url = Some(registry_url.clone());
+    let _emulator = crate::emulators::population_registry::spawn(
+        registry_listener,
+        crate::emulators::population_registry::demo_persons(),
+    )
+    .await;
+
     let store = crate::app::open_store(&config).await?;
     let keys = crate::keys::Keys::load_or_create(store.as_ref(), &config.keys_dir).await?;
     let hasher = Arc::new(PasswordHasher::new(
@@ -163,9 +181,15 @@ pub async fn run(data_dir: Option<PathBuf>, listen: &str) -> anyhow::Result<()> 
     println!("  Demo login: {DEMO_LOGIN}   password: {DEMO_PASSWORD}");
     println!("  (a taxpayer who heads two demo organizations; also {PERSON_LOGIN} with the same password)");
     println!(
+        "  Inspector console: {issuer}/inspector   login: {}   password: {}",
+        crate::cli::DEMO_INSPECTOR_LOGIN,
+        crate::cli::DEMO_INSPECTOR_PASSWORD
+    );
+    println!(
         "  Data: {} (SQLite + in-process sessions). Stop with Ctrl-C.",
         data_dir.display()
     );
+    println!("  Population registry (X-Road emulator, «Добавить ИНН»): {registry_url}");
     println!();
     crate::app::serve(state, listener, crate::app::shutdown_signal()).await
 }

@@ -1,10 +1,12 @@
 //! Durable state: users, organizations, memberships, clients, consents, grants and refresh
-//! tokens, signing-key metadata and the audit log.
+//! tokens, signing-key metadata, the audit log, the tax registry's taxpayers and the УГНС
+//! list, registration applications and inspector offices.
 //!
 //! Role traits describe what the rest of the provider needs; `sqlite` and `postgres` implement
-//! all of them, and `tests/it/store_contract.rs` runs one contract suite against both. Lookups
+//! all of them, and `tests/it/store_contract*.rs` run one contract suite against both. Lookups
 //! return `Ok(None)` for "not there"; multi-row changes are one method and one transaction.
 
+mod approval;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
@@ -118,10 +120,76 @@ pub trait AuditLog: Send + Sync {
     async fn recent_events(&self, limit: u32) -> StoreResult<Vec<AuditEvent>>;
 }
 
+/// The tax registry's data as loaded into our database (the `registry` adapter reads it),
+/// and the УГНС reference list (migration data).
+#[async_trait]
+pub trait TaxRegistryStore: Send + Sync {
+    /// Inserts or updates every row in one transaction: all or nothing.
+    async fn upsert_taxpayers(&self, taxpayers: &[Taxpayer]) -> StoreResult<()>;
+    async fn taxpayer(&self, inn: &str) -> StoreResult<Option<Taxpayer>>;
+    /// Ordered by code.
+    async fn ugns_offices(&self) -> StoreResult<Vec<UgnsOffice>>;
+}
+
+/// Registration applications and the inspectors who decide them (R1, R3, R5, D3).
+#[async_trait]
+pub trait RegistrationStore: Send + Sync {
+    /// Stores a pending application and gives it the next number.
+    async fn create_application(
+        &self,
+        new: &NewApplication,
+        now: UnixTime,
+    ) -> StoreResult<Application>;
+    async fn application(&self, number: i64) -> StoreResult<Option<Application>>;
+    /// A pending application of the same kind for the same person (and organization).
+    async fn pending_application_for(
+        &self,
+        person_inn: &str,
+        org_inn: Option<&str>,
+    ) -> StoreResult<Option<Application>>;
+    /// Pending applications of these offices, oldest first.
+    async fn pending_applications(&self, ugns_codes: &[String]) -> StoreResult<Vec<Application>>;
+    /// In one transaction, only if the application is still pending: for `Person` and
+    /// `LegalEntity`, create the user with login = `person_inn` + the smallest unused
+    /// three-digit suffix from 001 (unique even under concurrent approvals), with
+    /// `family`/`given`/`middle` names, the application's password hash and УГНС; for
+    /// `LegalEntity` also upsert `organization` and make the user a member with `role`;
+    /// for `LinkRequest` upsert `organization` and add the membership to the existing user.
+    /// Then mark it approved by `inspector_id`. Not pending → `Conflict("application")`.
+    async fn approve_application(
+        &self,
+        number: i64,
+        inspector_id: &str,
+        names: (&str, &str, Option<&str>),
+        organization: Option<(&Organization, MemberRole)>,
+        now: UnixTime,
+    ) -> StoreResult<Approval>;
+    /// Marks a pending application rejected with a reason. Not pending → `Conflict`.
+    async fn reject_application(
+        &self,
+        number: i64,
+        inspector_id: &str,
+        reason: &str,
+        now: UnixTime,
+    ) -> StoreResult<Application>;
+    /// The УГНС codes a user inspects (empty: not an inspector).
+    async fn inspector_offices(&self, user_id: &str) -> StoreResult<Vec<String>>;
+    /// Replaces the offices of an inspector.
+    async fn set_inspector_offices(&self, user_id: &str, ugns_codes: &[String]) -> StoreResult<()>;
+}
+
 /// Everything durable, as one object the application holds.
 #[async_trait]
 pub trait Store:
-    UserStore + OrganizationStore + ClientStore + ConsentStore + GrantStore + KeyStore + AuditLog
+    UserStore
+    + OrganizationStore
+    + ClientStore
+    + ConsentStore
+    + GrantStore
+    + KeyStore
+    + AuditLog
+    + TaxRegistryStore
+    + RegistrationStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;

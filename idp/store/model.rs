@@ -264,3 +264,227 @@ pub struct AuditEvent {
     /// Free-form JSON detail (never secrets).
     pub detail: serde_json::Value,
 }
+
+/// Kind of taxpayer in the tax registry (domain notes §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxpayerKind {
+    /// A legal entity (ОсОО, ОАО, ЗАО, …).
+    Organization,
+    /// A branch (филиал) of an organization, with its own INN.
+    Branch,
+    /// Individual entrepreneur (ИП).
+    Entrepreneur,
+    /// Peasant farm (КФХ).
+    PeasantFarm,
+    /// A person who is not an entrepreneur.
+    Person,
+}
+
+impl TaxpayerKind {
+    /// The registry export's code: ORG, BRANCH, IP, KFH, PERSON.
+    pub fn code(self) -> &'static str {
+        match self {
+            TaxpayerKind::Organization => "ORG",
+            TaxpayerKind::Branch => "BRANCH",
+            TaxpayerKind::Entrepreneur => "IP",
+            TaxpayerKind::PeasantFarm => "KFH",
+            TaxpayerKind::Person => "PERSON",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            TaxpayerKind::Organization,
+            TaxpayerKind::Branch,
+            TaxpayerKind::Entrepreneur,
+            TaxpayerKind::PeasantFarm,
+            TaxpayerKind::Person,
+        ]
+        .into_iter()
+        .find(|k| k.code().eq_ignore_ascii_case(code.trim()))
+    }
+
+    /// Organizations and branches are legal entities; the rest are people.
+    pub fn is_legal_entity(self) -> bool {
+        matches!(self, TaxpayerKind::Organization | TaxpayerKind::Branch)
+    }
+}
+
+/// Foreign trade activity (decides R2/R9 eligibility).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForeignTrade {
+    None,
+    Import,
+    Export,
+    Both,
+}
+
+impl ForeignTrade {
+    pub fn code(self) -> &'static str {
+        match self {
+            ForeignTrade::None => "NONE",
+            ForeignTrade::Import => "IMPORT",
+            ForeignTrade::Export => "EXPORT",
+            ForeignTrade::Both => "BOTH",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            ForeignTrade::None,
+            ForeignTrade::Import,
+            ForeignTrade::Export,
+            ForeignTrade::Both,
+        ]
+        .into_iter()
+        .find(|k| k.code().eq_ignore_ascii_case(code.trim()))
+    }
+}
+
+/// A taxpayer as the tax registry knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Taxpayer {
+    pub inn: String,
+    pub kind: TaxpayerKind,
+    pub legal_form: Option<String>,
+    /// Organization name, or «Фамилия Имя Отчество» of a person.
+    pub name: String,
+    pub address: String,
+    pub ugns_code: String,
+    pub vat_payer: bool,
+    /// `YYYY-MM-DD`.
+    pub vat_reg_date: Option<String>,
+    pub foreign_trade: ForeignTrade,
+    /// The head organization of a branch.
+    pub parent_inn: Option<String>,
+    /// ПИН of the organization's head.
+    pub head_pin: Option<String>,
+    /// ПИН of the organization's accountant.
+    pub accountant_pin: Option<String>,
+    pub large_taxpayer: bool,
+    pub liquidated: bool,
+}
+
+/// A territorial tax office (УГНС).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UgnsOffice {
+    /// Three digits, e.g. `004`.
+    pub code: String,
+    /// e.g. «УГНС по Первомайскому району г. Бишкек».
+    pub name: String,
+}
+
+/// What a registration application asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationKind {
+    /// R1 as «физическое лицо»: a new password user with a personal account.
+    Person,
+    /// R1 as «юридическое лицо» by its head or accountant: a new user with the personal and
+    /// the organization account.
+    LegalEntity,
+    /// R5: an existing password user asks to add an organization account.
+    LinkRequest,
+}
+
+impl ApplicationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationKind::Person => "person",
+            ApplicationKind::LegalEntity => "legal_entity",
+            ApplicationKind::LinkRequest => "link_request",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ApplicationKind::Person,
+            ApplicationKind::LegalEntity,
+            ApplicationKind::LinkRequest,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Pending => "pending",
+            ApplicationStatus::Approved => "approved",
+            ApplicationStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ApplicationStatus::Pending,
+            ApplicationStatus::Approved,
+            ApplicationStatus::Rejected,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A registration application waiting for (or decided by) an inspector (R1, R3, R5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    /// Sequential number shown to the applicant.
+    pub number: i64,
+    pub kind: ApplicationKind,
+    /// The office that decides it.
+    pub ugns_code: String,
+    /// The applicant's INN (ПИН).
+    pub person_inn: String,
+    /// «Фамилия Имя Отчество» as entered / filled from the registry.
+    pub full_name: String,
+    pub address: String,
+    pub org_inn: Option<String>,
+    pub org_name: Option<String>,
+    /// Argon2id hash of the chosen password (`None` for a link request).
+    pub password_hash: Option<String>,
+    /// R5: the user who asks for the link.
+    pub existing_user_id: Option<String>,
+    pub status: ApplicationStatus,
+    pub reject_reason: Option<String>,
+    /// Generated on approval (`None` for a link request).
+    pub login: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<UnixTime>,
+    pub created_at: UnixTime,
+}
+
+/// What an applicant submits.
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub kind: ApplicationKind,
+    pub ugns_code: String,
+    pub person_inn: String,
+    pub full_name: String,
+    pub address: String,
+    pub org_inn: Option<String>,
+    pub org_name: Option<String>,
+    pub password_hash: Option<String>,
+    pub existing_user_id: Option<String>,
+}
+
+/// What approving an application did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    pub application: Application,
+    /// The user created (R1) or linked (R5).
+    pub user_id: String,
+    /// The generated login (R1); `None` for a link request.
+    pub login: Option<String>,
+}

@@ -3,7 +3,9 @@
 //! `ui_locales`, cookie, `Accept-Language`, default Russian), the language-switch links,
 //! and the HTML rendering of errors that handlers return as [`crate::error::Error`].
 
-use axum::extract::{FromRequestParts, Request, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -23,6 +25,8 @@ pub struct Browser {
     pub lang_links: Vec<(String, String)>,
     pub session_cookie: Option<String>,
     pub csrf: String,
+    /// The client's address: the peer, or behind a trusted proxy the forwarded address.
+    pub client_ip: IpAddr,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Browser {
@@ -60,6 +64,30 @@ fn lang_links(path: &str, query: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The client address for throttling and audit. `X-Forwarded-For` is read only when the
+/// peer is a configured proxy, from the right, skipping other trusted proxies: entries to the
+/// left of the first untrusted one could have been written by the client itself.
+pub fn client_ip(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => break,
+        }
+    }
+    peer
+}
+
 /// Middleware for page routes.
 pub async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let headers = request.headers();
@@ -80,7 +108,18 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
                 .and_then(|v| v.to_str().ok()),
         )
     });
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client_ip = client_ip(
+        peer.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+        request.headers(),
+        &state.config.trusted_proxies,
+    );
+    let headers = request.headers();
     let browser = Browser {
+        client_ip,
         csrf: super::csrf::token(state.keys.secret(), &browser_id),
         browser_id: browser_id.clone(),
         tr: Tr::new(lang),
@@ -155,5 +194,40 @@ pub fn render(template: &impl askama::Template) -> Response {
             tracing::error!(error = %e, "template rendering failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use axum::http::{HeaderMap, HeaderValue};
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 203.0.113.7, 10.0.0.2"),
+        );
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &headers, &trusted),
+            ip("203.0.113.7"),
+            "rightmost untrusted entry"
+        );
+        assert_eq!(
+            client_ip(ip("198.51.100.1"), &headers, &trusted),
+            ip("198.51.100.1"),
+            "untrusted peer: header ignored"
+        );
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &trusted),
+            ip("10.0.0.1")
+        );
     }
 }

@@ -3,9 +3,8 @@
 //! and on success an SSO session starts and the authorization flow carries on.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
@@ -124,7 +123,6 @@ pub async fn page(
 pub async fn submit(
     State(state): State<AppState>,
     browser: Browser,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(method_id): Path<String>,
     Form(fields): Form<HashMap<String, String>>,
 ) -> Result<Response, Error> {
@@ -136,7 +134,7 @@ pub async fn submit(
     let mut request =
         flow::load_pending(&state, fields.get("req").map(String::as_str).unwrap_or("")).await?;
     let cx = LoginContext {
-        client_ip: peer.ip(),
+        client_ip: browser.client_ip,
         client_id: Some(request.client_id.clone()),
     };
     let login = fields.get("login").cloned().unwrap_or_default();

@@ -8,6 +8,8 @@ pub mod cookies;
 pub mod csrf;
 pub mod home;
 pub mod i18n;
+pub mod inspector;
 pub mod login;
+pub mod register;
 pub mod security_headers;
 pub mod views;

@@ -36,6 +36,23 @@ pub struct TestApp {
     pub shared: Shared,
     _dir: Option<Arc<tempfile::TempDir>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The population registry emulator (X-Road) this app's config points at.
+    emulator: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Starts the population registry emulator (built-in demo persons) on an ephemeral port;
+/// returns its base URL and task.
+pub async fn spawn_population_emulator() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind emulator");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = salyk_idp::emulators::population_registry::spawn(
+        listener,
+        salyk_idp::emulators::population_registry::demo_persons(),
+    )
+    .await;
+    (url, task)
 }
 
 fn env_url(name: &str) -> Option<String> {
@@ -113,6 +130,8 @@ impl TestApp {
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let mut config = TestApp::config(&shared, &listener);
+        let (population_url, emulator) = spawn_population_emulator().await;
+        config.population_registry_url = Some(population_url);
         let store = salyk_idp::app::open_store(&config).await.expect("store");
         let keys = salyk_idp::keys::Keys::load_or_create(store.as_ref(), &config.keys_dir)
             .await
@@ -130,7 +149,9 @@ impl TestApp {
             .expect("demo seed");
         config.demo = Some(demo);
         drop(store);
-        TestApp::serve(shared, Some(dir), listener, config).await
+        let mut app = TestApp::serve(shared, Some(dir), listener, config).await;
+        app.emulator = Some(emulator);
+        app
     }
 
     async fn start(
@@ -140,8 +161,14 @@ impl TestApp {
     ) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let mut config = TestApp::config(&shared, &listener);
+        // Every app has the population registry emulator (cheap: one idle axum task);
+        // `tweak` may point elsewhere or unset it.
+        let (population_url, emulator) = spawn_population_emulator().await;
+        config.population_registry_url = Some(population_url);
         tweak(&mut config);
-        TestApp::serve(shared, dir, listener, config).await
+        let mut app = TestApp::serve(shared, dir, listener, config).await;
+        app.emulator = Some(emulator);
+        app
     }
 
     /// The default configuration for an app listening on `listener` with `shared`'s data.
@@ -184,6 +211,7 @@ impl TestApp {
             shared,
             _dir: dir,
             shutdown: Some(tx),
+            emulator: None,
         }
     }
 
@@ -270,7 +298,44 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if let Some(emulator) = self.emulator.take() {
+            emulator.abort();
+        }
+        // The last process of a test drops its PostgreSQL schema, so runs leave nothing behind
+        // (Redis keys expire by themselves).
+        let last = self
+            ._dir
+            .as_ref()
+            .is_some_and(|d| Arc::strong_count(d) == 1);
+        if let (true, Some(url), Some(schema)) = (
+            last,
+            self.shared.database_url.clone(),
+            self.shared.schema.clone(),
+        ) {
+            drop_schema_blocking(url, schema);
+        }
     }
+}
+
+/// Drops a PostgreSQL test schema from any context (a thread with its own runtime, since
+/// `Drop` cannot await).
+pub fn drop_schema_blocking(url: String, schema: String) {
+    let dropped = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .execute(&mut conn)
+                .await
+                .ok()?;
+            conn.close().await.ok()
+        })
+    });
+    let _ = dropped.join();
 }
 
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";

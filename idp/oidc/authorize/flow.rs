@@ -55,6 +55,45 @@ pub async fn load_pending(state: &AppState, id: &str) -> Result<AuthorizationReq
     })
 }
 
+/// Starts a first-party sign-in that returns to `return_to` (a local path such as
+/// `/inspector`): the same sign-in page and methods as for clients, no code, no account
+/// choice. `prompt_login` asks for the password even when a session exists.
+pub async fn start_local_sign_in(
+    state: &AppState,
+    return_to: &str,
+    prompt_login: bool,
+) -> Result<Response, Error> {
+    if !return_to.starts_with('/') || return_to.starts_with("//") || return_to.contains('\\') {
+        return Err(Error::invalid_request("return path must be a local path"));
+    }
+    let request = AuthorizationRequest {
+        id: crate::security::random_token(24),
+        client_id: String::new(),
+        client_name: "Salyk ID".into(),
+        redirect_uri: String::new(),
+        response_mode: super::request::ResponseMode::Query,
+        scopes: vec!["openid".into()],
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        prompt: if prompt_login {
+            vec!["login".into()]
+        } else {
+            Vec::new()
+        },
+        max_age: None,
+        login_hint: None,
+        hinted_sub: None,
+        acr_values: Vec::new(),
+        ui_locales: None,
+        signed_in_here: false,
+        require_organization: false,
+        local_return: Some(return_to.to_owned()),
+    };
+    save_pending(state, &request).await?;
+    Ok(Redirect::to(&interaction_url("/login", &request)).into_response())
+}
+
 /// A page of the flow for `request`, keeping the client's `ui_locales`.
 pub fn interaction_url(path: &str, request: &AuthorizationRequest) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
@@ -72,6 +111,9 @@ pub async fn fail(
     error: Error,
 ) -> Result<Response, Error> {
     state.sessions.delete(&pending_key(&request.id)).await?;
+    if request.local_return.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
     let target = ErrorTarget {
         redirect_uri: request.redirect_uri.clone(),
         response_mode: request.response_mode,
@@ -156,6 +198,10 @@ pub async fn proceed(
         save_pending(state, &request).await?;
         return Ok(Redirect::to(&interaction_url("/login", &request)).into_response());
     };
+    if let Some(path) = &request.local_return {
+        state.sessions.delete(&pending_key(&request.id)).await?;
+        return Ok(Redirect::to(path).into_response());
+    }
 
     let offered = offered_accounts(state, &request, &user).await?;
     let consent = state.store.consent(&user.id, &request.client_id).await?;

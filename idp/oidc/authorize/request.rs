@@ -43,6 +43,10 @@ pub struct AuthorizationRequest {
     pub signed_in_here: bool,
     /// The client only accepts organization accounts.
     pub require_organization: bool,
+    /// A first-party sign-in (the provider's own consoles): after sign-in the browser goes to
+    /// this local path instead of a client; no code is issued and no account is chosen.
+    #[serde(default)]
+    pub local_return: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -296,5 +300,6 @@ pub async fn parse(state: &AppState, raw: &[u8]) -> Result<AuthorizationRequest,
         ui_locales: params.get("ui_locales").map(str::to_owned),
         signed_in_here: false,
         require_organization: client.require_organization,
+        local_return: None,
     })
 }

@@ -1,0 +1,5 @@
+//! Emulators of outside systems, for the demo and the tests (never used in production):
+//! [`population_registry`] plays an X-Road security server together with the population
+//! registry's person-lookup service behind it (`idp emulate population-registry`).
+
+pub mod population_registry;

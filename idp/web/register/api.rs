@@ -1,0 +1,98 @@
+//! `POST /register/lookup`: «Поиск» for the page's script. Request JSON
+//! `{"csrf": …, "inn": …, "kind": "person" | "organization"}`; answer `{"name", "address",
+//! "ugns_code"}` — no more than the form shows — or `{"error", "message"}` with a status
+//! (403 without the page's CSRF token, 429 when the look-up budget is spent, 404 unknown
+//! INN, 400 malformed INN, 503 registry down). Answers are built here, not from
+//! [`Error`](crate::error::Error), so the page layer never turns them into HTML.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::super::browser::Browser;
+use super::super::csrf;
+use crate::registration::guard::Requester;
+use crate::registration::lookup::{self, LookupKind};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+struct LookupRequest {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    inn: String,
+    #[serde(default)]
+    kind: String,
+}
+
+fn json(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn failure(browser: &Browser, status: StatusCode, code: &str, key: &str) -> Response {
+    json(
+        status,
+        serde_json::json!({ "error": code, "message": browser.tr.t(key) }),
+    )
+}
+
+pub async fn lookup(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
+    let Ok(request) = serde_json::from_slice::<LookupRequest>(&body) else {
+        return failure(
+            &browser,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "error.invalid_request",
+        );
+    };
+    if !csrf::verify(state.keys.secret(), &browser.browser_id, &request.csrf) {
+        return failure(&browser, StatusCode::FORBIDDEN, "csrf", "error.csrf");
+    }
+    let Some(kind) = LookupKind::parse(&request.kind) else {
+        return failure(
+            &browser,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "error.invalid_request",
+        );
+    };
+    let inn: String = request.inn.chars().take(64).collect();
+    let who = Requester::new(
+        &state,
+        browser.client_ip,
+        &browser.browser_id,
+        browser.session_cookie.as_deref(),
+    )
+    .await;
+    match lookup::lookup(&state, &who, kind, &inn, "json").await {
+        Ok(Ok(found)) => json(
+            StatusCode::OK,
+            serde_json::json!({
+                "name": found.name,
+                "address": found.address,
+                "ugns_code": found.ugns_code,
+            }),
+        ),
+        Ok(Err(f)) => failure(
+            &browser,
+            StatusCode::from_u16(f.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            f.code(),
+            f.message_key(),
+        ),
+        Err(e) => {
+            let feedback = super::error_feedback(&e);
+            failure(
+                &browser,
+                e.status,
+                e.code.as_str(),
+                feedback.alert.map_or("error.generic", |a| a.key),
+            )
+        }
+    }
+}
