@@ -253,7 +253,7 @@ def table(path):
     ours = [r for r in loads if r.get("role") == "ours"]
     out = []
     if meta:
-        out.append(f"Run {meta.get('date')} on {meta.get('host_cpus')} CPU ({meta.get('cpu_model')}), "
+        out.append(f"`{meta.get('command', 'bench/run')}`, {meta.get('date')}, {meta.get('host_cpus')} CPU ({meta.get('cpu_model')}), "
                    f"wrk -t{meta.get('threads')} -c{meta.get('connections')} -d{meta.get('duration')}, "
                    f"load average before the run: {meta.get('loadavg_before')}, after: {meta.get('loadavg_after', '–')}.")
         out.append("")
@@ -277,6 +277,13 @@ def table(path):
             cpu=fmt(r.get("server_cpu_ms_per_req"), 3),
             pcpu=fmt(p.get("server_cpu_ms_per_req"), 3) if p else "–", cr=cpu_ratio,
             rss=fmt(r.get("server_rss_mb")), hwm=fmt(r.get("server_rss_peak_mb")), err=errors))
+    argon = next((r for r in rows if r.get("kind") == "argon2"), None)
+    if argon:
+        out.append("")
+        out.append(f"One argon2id verification ({argon['params']}): {argon['hash_ms']} ms (criterion, mean) → "
+                   f"bound {argon['cores']} cores ÷ {argon['hash_ms']} ms = {argon['bound_signins_per_s']} sign-ins/s.")
+    out.append("")
+    out.extend(targets(rows))
     extra = [r for r in rows if r.get("kind") == "note"]
     if extra:
         out.append("")
@@ -287,6 +294,68 @@ def table(path):
         out.append("Peer RSS (MB) at the end of each of its loads: " + ", ".join(
             f"{k} {fmt(v.get('server_rss_mb'))}" for k, v in peer.items()) + ".")
     print("\n".join(out))
+
+
+def targets(rows):
+    """The issue's targets, checked against one results file."""
+    loads = [r for r in rows if r.get("kind") == "load" and not r.get("error")]
+    ours = {(r.get("backend"), r["load"]): r for r in loads if r.get("role") == "ours"}
+    peer = {r["load"]: r for r in loads if r.get("role") == "peer"}
+    emb, pg = "sqlite+memory", "postgres+redis"
+    out = ["| target | measured (SQLite + memory unless said) | met |", "|---|---|---|"]
+
+    def row(name, text, ok):
+        out.append(f"| {name} | {text} | {'yes' if ok else ('**no**' if ok is False else '–')} |")
+
+    def ratio(load, backend=emb):
+        o, p = ours.get((backend, load)), peer.get(load)
+        return o["rps"] / p["rps"] if o and p and p.get("rps") else None
+
+    for loads_, want, extra_p99 in ((("discovery", "jwks"), 5, 5.0),
+                                    (("client_credentials ES256", "refresh_token ES256"), 3, None),
+                                    (("client_credentials RS256", "refresh_token RS256"), 1.5, None),
+                                    (("introspection", "userinfo"), 4, None)):
+        for load in loads_:
+            r = ratio(load)
+            o = ours.get((emb, load))
+            text = f"{r:.2f}× the peer's rps" if r else "–"
+            ok = r >= want if r else None
+            if extra_p99 is not None and o:
+                text += f", p99 {o['p99_ms']:.2f} ms"
+                ok = ok and o["p99_ms"] <= extra_p99
+            row(f"{load}: ≥ {want}× peer" + (f", p99 ≤ {extra_p99:g} ms" if extra_p99 else ""), text, ok)
+    for load in ("discovery", "jwks", "client_credentials ES256", "refresh_token ES256", "introspection", "userinfo"):
+        o, p = ours.get((emb, load)), peer.get(load)
+        if o and p and p.get("server_cpu_ms_per_req") and o.get("server_cpu_ms_per_req") is not None:
+            c = o["server_cpu_ms_per_req"] / p["server_cpu_ms_per_req"]
+            row(f"{load}: CPU ms/request ≤ 1/3 of the peer's",
+                f"{o['server_cpu_ms_per_req']:.3f} vs {p['server_cpu_ms_per_req']:.3f} ms = {c:.2f}", c <= 1 / 3)
+    rss = [(r.get("server_rss_peak_mb") or r.get("server_rss_mb") or 0, r["load"], r.get("backend"))
+           for r in loads if r.get("role") == "ours"]
+    if rss:
+        top = max(rss)
+        row("RSS ≤ 60 MB under any load", f"max {top[0]} MB ({top[2]}: {top[1]})", top[0] <= 60)
+    argon = next((r for r in rows if r.get("kind") == "argon2"), None)
+    for backend in (emb, pg):
+        si = ours.get((backend, "sign-in (whole flow)"))
+        if si and argon:
+            share = si["rps"] / argon["bound_signins_per_s"]
+            row(f"password sign-ins ≥ 90 % of the argon2 bound ({backend})",
+                f"{si['rps']:.1f}/s of {argon['bound_signins_per_s']}/s = {100 * share:.0f} %", share >= 0.9)
+    for backend in (emb, pg):
+        a, b = ours.get((backend, "mixed: token ES256 alone")), ours.get((backend, "mixed: token ES256 + sign-ins"))
+        if a and b:
+            m = b["p99_ms"] / a["p99_ms"]
+            row(f"token p99 while sign-ins saturate ≤ 3× ({backend})",
+                f"{b['p99_ms']:.2f} vs {a['p99_ms']:.2f} ms = {m:.2f}×", m <= 3)
+    for load in ("client_credentials RS256", "client_credentials ES256", "refresh_token RS256",
+                 "refresh_token ES256", "introspection", "userinfo"):
+        e, g = ours.get((emb, load)), ours.get((pg, load))
+        if e and g and g.get("rps"):
+            f = e["rps"] / g["rps"]
+            row(f"{load}: PostgreSQL + Redis within 2× of embedded",
+                f"{g['rps']:.0f} vs {e['rps']:.0f} rps (embedded ÷ PG = {f:.2f})", f <= 2)
+    return out
 
 
 # --------------------------------------------------------------------------- main

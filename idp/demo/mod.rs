@@ -21,8 +21,10 @@ pub use rp::routes;
 pub const DEMO_LOGIN: &str = "21207198599011001";
 pub const DEMO_PASSWORD: &str = "demo-parol-2026";
 
-/// A second demo person with only a personal account.
-const PERSON_LOGIN: &str = "11908199599014001";
+/// A demo person the registry knows but the cabinet does not: the README's registration
+/// walkthrough registers her, and then ОсОО «ДЕМО Софт» as its accountant.
+pub const NEWCOMER_INN: &str = "11908199599014";
+pub const NEWCOMER_ORG_INN: &str = "00211201999002";
 
 struct DemoOrg {
     inn: &'static str,
@@ -88,18 +90,6 @@ pub async fn seed(
                 .await?;
         }
     }
-    if store.user_by_login(PERSON_LOGIN).await?.is_none() {
-        crate::cli::create_user(
-            store,
-            hasher,
-            PERSON_LOGIN,
-            "11908199599014",
-            "Демонова Нуржан Маратовна",
-            Some("003".into()),
-            DEMO_PASSWORD.into(),
-        )
-        .await?;
-    }
     crate::cli::seed_demo_inspector(store, hasher).await?;
     // A client per run: its redirect URI depends on the address the demo listens on.
     let (client, secret) = crate::cli::create_client(
@@ -122,6 +112,39 @@ pub async fn seed(
         client_id: client.id,
         client_secret: secret.unwrap_or_default(),
     })
+}
+
+/// What `idp demo` prints at start: where to go and how to sign in.
+pub fn banner(issuer: &str, data_dir: &std::path::Path, registry_url: &str) -> String {
+    let lines = [
+        format!("Salyk ID demo is running. Open: {issuer}/demo"),
+        format!(
+            "Demo login: {DEMO_LOGIN}   password: {DEMO_PASSWORD}   (heads two demo organizations)"
+        ),
+        format!(
+            "Registration: {issuer}/register   e.g. the person {NEWCOMER_INN}, then ОсОО «ДЕМО Софт» \
+             {NEWCOMER_ORG_INN} as its accountant"
+        ),
+        "(step by step: README, \"Walkthrough: registration and the inspector\")".to_owned(),
+        format!(
+            "Inspector console: {issuer}/inspector   login: {}   password: {}",
+            crate::cli::DEMO_INSPECTOR_LOGIN,
+            crate::cli::DEMO_INSPECTOR_PASSWORD
+        ),
+        format!(
+            "Data: {} (SQLite + in-process sessions). Stop with Ctrl-C.",
+            data_dir.display()
+        ),
+        format!("Population registry (X-Road emulator, «Добавить ИНН»): {registry_url}"),
+    ];
+    let mut text = String::from("\n");
+    for line in lines {
+        text.push_str("  ");
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push('\n');
+    text
 }
 
 /// Runs the demo until Ctrl-C.
@@ -176,20 +199,34 @@ pub async fn run(data_dir: Option<PathBuf>, listen: &str) -> anyhow::Result<()> 
     let issuer = config.issuer.clone();
     let data_dir = config.data_dir.clone();
     let state = crate::app::build_state(config).await?;
-    println!();
-    println!("  Salyk ID demo is running. Open: {issuer}/demo");
-    println!("  Demo login: {DEMO_LOGIN}   password: {DEMO_PASSWORD}");
-    println!("  (a taxpayer who heads two demo organizations; also {PERSON_LOGIN} with the same password)");
-    println!(
-        "  Inspector console: {issuer}/inspector   login: {}   password: {}",
-        crate::cli::DEMO_INSPECTOR_LOGIN,
-        crate::cli::DEMO_INSPECTOR_PASSWORD
-    );
-    println!(
-        "  Data: {} (SQLite + in-process sessions). Stop with Ctrl-C.",
-        data_dir.display()
-    );
-    println!("  Population registry (X-Road emulator, «Добавить ИНН»): {registry_url}");
-    println!();
+    print!("{}", banner(&issuer, &data_dir, &registry_url));
     crate::app::serve(state, listener, crate::app::shutdown_signal()).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn banner_names_every_entry_point_and_sign_in() {
+        let text = super::banner(
+            "http://127.0.0.1:8097",
+            std::path::Path::new("/tmp/demo"),
+            "http://127.0.0.1:40000",
+        );
+        for needle in [
+            "Open: http://127.0.0.1:8097/demo\n",
+            "Demo login: 21207198599011001   password: demo-parol-2026",
+            "Registration: http://127.0.0.1:8097/register ",
+            "the person 11908199599014, then ОсОО «ДЕМО Софт» 00211201999002 as its accountant\n",
+            "Inspector console: http://127.0.0.1:8097/inspector   login: inspector   \
+             password: demo-inspektor-2026\n",
+            "Data: /tmp/demo (SQLite",
+            "«Добавить ИНН»): http://127.0.0.1:40000\n",
+        ] {
+            assert!(text.contains(needle), "{needle:?} in\n{text}");
+        }
+        assert!(text
+            .lines()
+            .skip(1)
+            .all(|l| l.is_empty() || l.starts_with("  ")));
+    }
 }

@@ -253,6 +253,15 @@ async fn password_hash(state: &AppState, password: &str) -> Result<String, Error
         .map_err(Error::internal)
 }
 
+/// A pending application that would create the user with this INN (a person's or a legal
+/// entity's, not a link request), if any.
+async fn pending_new_user(state: &AppState, inn: &str) -> Result<Option<Application>, Error> {
+    let pending = state.store.pending_applications_of(inn).await?;
+    Ok(pending
+        .into_iter()
+        .find(|a| a.kind != ApplicationKind::LinkRequest))
+}
+
 /// «физическое лицо» (R1, R2).
 async fn person_application(
     state: &AppState,
@@ -269,11 +278,7 @@ async fn person_application(
             AlertLink::None,
         )));
     }
-    if let Some(pending) = state
-        .store
-        .pending_application_for(&valid.inn, None)
-        .await?
-    {
+    if let Some(pending) = pending_new_user(state, &valid.inn).await? {
         return Ok(Err(duplicate(&pending)));
     }
     Ok(Ok(NewApplication {
@@ -328,12 +333,9 @@ async fn legal_entity_application(
         existing_user_id: None,
     };
     let Some(user) = state.store.user_by_inn(&valid.inn).await? else {
-        // A new user: but not while their own application waits (two would create them).
-        if let Some(pending) = state
-            .store
-            .pending_application_for(&valid.inn, None)
-            .await?
-        {
+        // A new user: but not while another application that creates them waits (the
+        // second approval would find the INN taken).
+        if let Some(pending) = pending_new_user(state, &valid.inn).await? {
             return Ok(Err(Feedback::alert(
                 200,
                 "register.error.pending_personal",

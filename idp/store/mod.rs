@@ -124,7 +124,9 @@ pub trait AuditLog: Send + Sync {
 /// and the УГНС reference list (migration data).
 #[async_trait]
 pub trait TaxRegistryStore: Send + Sync {
-    /// Inserts or updates every row in one transaction: all or nothing.
+    /// Inserts or updates every row in one transaction: all or nothing. In the same
+    /// transaction an organization of the cabinet with a row's INN takes the row's name,
+    /// УГНС code, parent INN and liquidation (a liquidated one is then no longer offered).
     async fn upsert_taxpayers(&self, taxpayers: &[Taxpayer]) -> StoreResult<()>;
     async fn taxpayer(&self, inn: &str) -> StoreResult<Option<Taxpayer>>;
     /// Ordered by code.
@@ -147,6 +149,8 @@ pub trait RegistrationStore: Send + Sync {
         person_inn: &str,
         org_inn: Option<&str>,
     ) -> StoreResult<Option<Application>>;
+    /// Every pending application of a person, whatever the organization, oldest first.
+    async fn pending_applications_of(&self, person_inn: &str) -> StoreResult<Vec<Application>>;
     /// Pending applications of these offices, oldest first.
     async fn pending_applications(&self, ugns_codes: &[String]) -> StoreResult<Vec<Application>>;
     /// In one transaction, only if the application is still pending: for `Person` and

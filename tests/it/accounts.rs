@@ -1,7 +1,8 @@
 //! The account-selection page, which is also the consent page (A6, A7): its shape (radio
 //! inputs named `account` labelled with name and INN, a submit button, CSRF), «Отмена»
 //! (access_denied to the client), organization-only clients, tampered choices, and blocked
-//! users, blocked memberships and liquidated organizations.
+//! users, blocked memberships and liquidated organizations — also liquidated by importing
+//! the tax registry (`idp registry import`), which ends that account's tokens.
 
 use salyk_idp::store::{MemberRole, Membership};
 
@@ -295,7 +296,79 @@ async fn blocked_user_and_membership(backend: Backend) {
     );
 }
 
+async fn registry_liquidation_ends_the_account(backend: Backend) {
+    let (app, rp, user) = setup(backend).await;
+    app.org_member(&user, ORG_INN, ORG_NAME, MemberRole::Accountant)
+        .await;
+    let b = browser();
+    let request = Authz::new(&rp.id).set("scope", "openid offline_access");
+    let next = first_hop(&app, &b, &request).await;
+    let account_page = location(&submit_password(&app, &b, &next, LOGIN, PASSWORD).await);
+    let org_key = format!("organization:{ORG_INN}");
+    assert_eq!(
+        radio_values(&get_text(&app, &b, &account_page).await),
+        vec![format!("individual:{INN}"), org_key.clone()]
+    );
+    let back = submit_account(&app, &b, &account_page, &org_key, "allow").await;
+    let code = assert_to_client(&app, &back)["code"].clone();
+    let tokens = tokens_for(&app, &rp, &code).await;
+    let access = tokens["access_token"].as_str().expect("access token");
+    let refresh_token = tokens["refresh_token"].as_str().expect("refresh token");
+    let info = crate::rp::userinfo(&app, access).await;
+    assert_eq!(info.ok()["account"]["inn"], ORG_INN);
+
+    // The tax registry's export now says the organization is liquidated.
+    let csv = app.shared.data_dir.join("registry.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "inn,kind,legal_form,name_ru,ugns_code,address,vat_payer,vat_reg_date,\
+             foreign_trade,parent_inn,head_pin,accountant_pin,large_taxpayer,status\n\
+             {ORG_INN},ORG,ОсОО,{ORG_NAME},004,\"г. Бишкек, ул. Демонстрационная, 1\",no,—,\
+             NONE,—,—,{INN},no,LIQUIDATED\n"
+        ),
+    )
+    .unwrap();
+    let out = app.idp(&["registry", "import", csv.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        app.state
+            .store
+            .organization(ORG_INN)
+            .await
+            .unwrap()
+            .expect("org")
+            .liquidated
+    );
+
+    // Its tokens stop working, and it is no longer offered.
+    crate::rp::userinfo(&app, access)
+        .await
+        .assert_error(401, "invalid_token");
+    let auth = crate::rp::Auth::Basic(rp.id.clone(), rp.secret.clone().unwrap_or_default());
+    crate::rp::token(
+        &app,
+        &auth,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+    .assert_error(400, "invalid_grant");
+    let again = first_hop(&app, &b, &request.set("prompt", "select_account")).await;
+    assert_eq!(
+        radio_values(&get_text(&app, &b, &again).await),
+        vec![format!("individual:{INN}")]
+    );
+}
+
 both_backends!(
+    registry_liquidation_ends_the_account,
     account_page_shape,
     cancel_sends_access_denied,
     organization_only_client,

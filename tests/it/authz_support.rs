@@ -322,11 +322,16 @@ pub async fn submit_account(
         .unwrap()
 }
 
-/// The ID token's claims for a code.
-pub async fn id_claims(app: &TestApp, rp: &Rp, code: &str) -> serde_json::Value {
+/// The token response for a code (asserting success).
+pub async fn tokens_for(app: &TestApp, rp: &Rp, code: &str) -> serde_json::Value {
     let response = redeem(app, rp, code, VERIFIER).await;
     assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
+    response.json().await.unwrap()
+}
+
+/// The ID token's claims for a code.
+pub async fn id_claims(app: &TestApp, rp: &Rp, code: &str) -> serde_json::Value {
+    let body = tokens_for(app, rp, code).await;
     jwt_payload(body["id_token"].as_str().expect("id_token"))
 }
 

@@ -1,7 +1,8 @@
 //! Browser tests: headless Chromium driven over WebDriver (chromedriver + fantoccini) through
 //! the demo relying party at `/demo`, the sign-in page, the account choice and sign-out, as a
 //! person would click them. Each test starts its own chromedriver on a free port and ends it
-//! (and the browser it started) when done, also on panic.
+//! (and the browser it started) when done, also on panic; `registration_browser` uses the
+//! same `Driver`.
 //!
 //! Without `/usr/bin/chromedriver` (`scripts/install-browser` installs it) the tests print a
 //! note and pass, unless `IDP_REQUIRE_BROWSER=1`, which makes them fail.
@@ -17,7 +18,7 @@ use crate::harness::TestApp;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
-const WAIT: Duration = Duration::from_secs(20);
+pub(crate) const WAIT: Duration = Duration::from_secs(20);
 
 const ORG_IMPORT: (&str, &str) = ("01503201699001", "ДЕМО Импорт Трейд");
 const ORG_LOGISTICS: (&str, &str) = ("02802202399006", "ДЕМО СЭЗ Логистик");
@@ -25,7 +26,7 @@ const ORG_LOGISTICS: (&str, &str) = ("02802202399006", "ДЕМО СЭЗ Логи
 const PERSONAL_INN: &str = "21207198599011";
 
 /// Whether the browser tests can run (prints a note when they cannot).
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     if Path::new(CHROMEDRIVER).exists() {
         return true;
     }
@@ -42,7 +43,7 @@ fn browser_available() -> bool {
 /// it has open. Dropping it — also while a failed test unwinds — first ends that session over
 /// WebDriver (chromedriver then quits the Chromium it launched), then kills chromedriver by its
 /// own pid. (No `kill` command: procps' `kill -9 -PGID` can turn into `kill(-1)`.)
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     profile: tempfile::TempDir,
@@ -50,7 +51,7 @@ struct Driver {
 }
 
 impl Driver {
-    async fn start() -> Driver {
+    pub(crate) async fn start() -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .expect("free port")
             .local_addr()
@@ -93,7 +94,7 @@ impl Driver {
     /// A new headless Chromium session, in Russian like a browser in Kyrgyzstan. The flags
     /// keep Chromium from reaching for the network (it hangs on a closed one) and give it a
     /// fresh profile.
-    async fn session(&mut self) -> Client {
+    pub(crate) async fn session(&mut self) -> Client {
         let args = [
             "--headless".to_owned(),
             "--no-sandbox".to_owned(),
@@ -126,6 +127,12 @@ impl Driver {
             .expect("WebDriver session");
         self.session = client.session_id().await.expect("session id");
         client
+    }
+
+    /// Ends the WebDriver session `client` (Chromium quits); chromedriver is killed on drop.
+    pub(crate) async fn close(&mut self, client: Client) {
+        client.close().await.expect("close the WebDriver session");
+        self.session = None;
     }
 
     /// `DELETE /session/{id}` without an async runtime (this runs in `drop`).
@@ -181,8 +188,7 @@ impl Session {
             mut driver,
             app,
         } = self;
-        client.close().await.expect("close the WebDriver session");
-        driver.session = None;
+        driver.close(client).await;
         drop(driver);
         drop(app);
     }

@@ -6,7 +6,8 @@
 //! `IDP_REQUIRE_BACKENDS=1`, which makes it fail.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::sync::Arc;
 
 use salyk_idp::config::Config;
@@ -249,6 +250,18 @@ impl TestApp {
         (client.id, secret)
     }
 
+    /// Runs the real `idp` binary on this app's data (its SQLite file, or its PostgreSQL
+    /// schema), as an operator would next to the running server.
+    pub fn idp(&self, args: &[&str]) -> Output {
+        let mut command = idp_command(&self.shared.data_dir);
+        if let (Some(url), Some(schema)) = (&self.shared.database_url, &self.shared.schema) {
+            command
+                .env("DATABASE_URL", url)
+                .env("IDP_DATABASE_SCHEMA", schema);
+        }
+        command.args(args).output().expect("run idp")
+    }
+
     /// Creates a password user.
     pub async fn user(&self, login: &str, inn: &str, name: &str, password: &str) -> User {
         salyk_idp::cli::create_user(
@@ -317,6 +330,17 @@ impl Drop for TestApp {
     }
 }
 
+/// The real `idp` binary with a clean environment and `IDP_DATA_DIR` = `data_dir`.
+pub fn idp_command(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_idp"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("IDP_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn");
+    command
+}
+
 /// Drops a PostgreSQL test schema from any context (a thread with its own runtime, since
 /// `Drop` cannot await).
 pub fn drop_schema_blocking(url: String, schema: String) {
@@ -363,6 +387,12 @@ pub fn browser() -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
+}
+
+/// The body of `GET path` in `browser` (whatever the status).
+pub async fn get_text(app: &TestApp, browser: &reqwest::Client, path: &str) -> String {
+    let response = browser.get(app.url(path)).send().await.expect("page");
+    response.text().await.expect("body")
 }
 
 /// The value of `name` in a form's hidden input.

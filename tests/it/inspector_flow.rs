@@ -12,7 +12,7 @@ use crate::harness::*;
 use crate::inspector::*;
 
 /// The login on an approval's result page.
-fn generated_login(html: &str) -> String {
+pub(crate) fn generated_login(html: &str) -> String {
     let marker = "id=\"generated-login\">";
     let start = html
         .find(marker)

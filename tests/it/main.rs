@@ -20,6 +20,7 @@ mod outage;
 mod pages;
 mod registration;
 mod registration_browser;
+mod registration_e2e;
 mod registration_lookup;
 mod registration_rules;
 mod registries;

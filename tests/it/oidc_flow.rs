@@ -1,14 +1,19 @@
 //! The whole relying-party journey through a certified client library (`openidconnect`):
 //! discovery → authorize (PKCE, nonce, state) → sign-in form → account choice → code →
 //! tokens → ID-token verification → userinfo → refresh (rotation, reuse) → introspect →
-//! revoke → logout, on both backend families.
+//! revoke → logout, on both backend families. The library's client and its code flow
+//! (`library_client`, `library_code_flow`) also serve `registration_e2e`.
 
 use base64::Engine;
-use openidconnect::core::{CoreClient, CoreGenderClaim, CoreProviderMetadata, CoreResponseType};
+use openidconnect::core::{
+    CoreAuthPrompt, CoreClient, CoreGenderClaim, CoreProviderMetadata, CoreResponseType,
+    CoreTokenResponse,
+};
 use openidconnect::{
     AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
-    IntrospectionUrl, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope,
-    TokenIntrospectionResponse, TokenResponse, UserInfoClaims,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IntrospectionUrl, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenIntrospectionResponse,
+    TokenResponse, UserInfoClaims,
 };
 use salyk_idp::store::MemberRole;
 use serde::{Deserialize, Serialize};
@@ -43,6 +48,79 @@ pub fn rp_http() -> reqwest::Client {
         .expect("http")
 }
 
+/// A relying party as the `openidconnect` library builds it from discovery, with our
+/// redirect URI and the introspection endpoint.
+pub(crate) type LibraryClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
+/// Discovers the provider and builds the library's client for `client_id`.
+pub(crate) async fn library_client(
+    app: &TestApp,
+    client_id: &str,
+    secret: Option<String>,
+) -> LibraryClient {
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &rp_http())
+            .await
+            .expect("discovery");
+    CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client_id.to_owned()),
+        secret.map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap())
+    .set_introspection_url(IntrospectionUrl::new(app.url("/introspect")).unwrap())
+}
+
+/// The code flow as the library runs it (PKCE, state, nonce, `scopes` beyond `openid`,
+/// `prompt`), signing in on `browser` with `login`/`password` and choosing the account with
+/// INN `account_inn` (or the first) if asked; checks `state` and `iss` and returns the token
+/// response and the nonce to verify its ID token with.
+pub(crate) async fn library_code_flow(
+    app: &TestApp,
+    client: &LibraryClient,
+    browser: &reqwest::Client,
+    (login, password): (&str, &str),
+    account_inn: Option<&str>,
+    scopes: &[&str],
+    prompt: Option<CoreAuthPrompt>,
+) -> (CoreTokenResponse, Nonce) {
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .set_pkce_challenge(challenge);
+    for scope in scopes {
+        request = request.add_scope(Scope::new((*scope).to_owned()));
+    }
+    if let Some(prompt) = prompt {
+        request = request.add_prompt(prompt);
+    }
+    let (url, csrf_state, nonce) = request.url();
+    let back = sign_in(app, browser, url.as_str(), login, password, account_inn).await;
+    let params = location_params(&back);
+    assert!(location(&back).starts_with(REDIRECT_URI));
+    assert_eq!(params["state"], *csrf_state.secret());
+    assert_eq!(params["iss"], app.base, "RFC 9207 iss");
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&rp_http())
+        .await
+        .expect("code exchange");
+    (tokens, nonce)
+}
+
 async fn full_journey(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app
@@ -53,44 +131,18 @@ async fn full_journey(backend: Backend) {
     let (client_id, secret) = app.client(ClientSpec::default()).await;
 
     let http = rp_http();
-    let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http)
-            .await
-            .expect("discovery");
-    let client = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(client_id.clone()),
-        secret.clone().map(ClientSecret::new),
-    )
-    .set_redirect_uri(RedirectUrl::new(REDIRECT_URI.into()).unwrap())
-    .set_introspection_url(IntrospectionUrl::new(app.url("/introspect")).unwrap());
-
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, csrf_state, nonce) = client
-        .authorize_url(
-            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
-            CsrfToken::new_random,
-            Nonce::new_random,
-        )
-        .add_scope(Scope::new("profile".into()))
-        .add_scope(Scope::new("offline_access".into()))
-        .set_pkce_challenge(challenge)
-        .url();
-
+    let client = library_client(&app, &client_id, secret.clone()).await;
     let browser = browser();
-    let back = sign_in(&app, &browser, url.as_str(), LOGIN, PASSWORD, Some(ORG_INN)).await;
-    let params = location_params(&back);
-    assert!(location(&back).starts_with(REDIRECT_URI));
-    assert_eq!(params["state"], *csrf_state.secret());
-    assert_eq!(params["iss"], app.base, "RFC 9207 iss");
-
-    let tokens = client
-        .exchange_code(AuthorizationCode::new(params["code"].clone()))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&http)
-        .await
-        .expect("code exchange");
+    let (tokens, nonce) = library_code_flow(
+        &app,
+        &client,
+        &browser,
+        (LOGIN, PASSWORD),
+        Some(ORG_INN),
+        &["profile", "offline_access"],
+        None,
+    )
+    .await;
     let id_token = tokens.id_token().expect("id token");
     let claims = id_token
         .claims(&client.id_token_verifier(), &nonce)

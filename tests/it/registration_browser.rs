@@ -3,121 +3,17 @@
 //! «юридическое лицо», «Не найден пользователь» with its «Добавить ИНН» link, «Пароли не
 //! совпадают» while typing, and the saved-application message after «Зарегистрироваться».
 //!
-//! Runs chromedriver like `browser.rs` (its own process on a free port, ended by its own
-//! handle on drop, also on panic); without `/usr/bin/chromedriver` it prints a note and passes
-//! unless `IDP_REQUIRE_BROWSER=1`.
+//! Runs chromedriver with `browser.rs`'s driver (its own process on a free port, ended by its
+//! own handle on drop, also on panic); without `/usr/bin/chromedriver` it prints a note and
+//! passes unless `IDP_REQUIRE_BROWSER=1`.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 
+use crate::browser::{browser_available, Driver, WAIT};
 use crate::harness::{Backend, TestApp};
 use crate::registration::{setup, NEW_PASSWORD, ORG, PERSON, UNKNOWN};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-const WAIT: Duration = Duration::from_secs(20);
-
-/// A chromedriver of this test; dropping it ends the browser session and the process.
-struct Driver {
-    child: Child,
-    port: u16,
-    profile: tempfile::TempDir,
-    session: Option<String>,
-}
-
-impl Driver {
-    async fn start() -> Driver {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let driver = Driver {
-            child,
-            port,
-            profile: tempfile::tempdir().expect("profile dir"),
-            session: None,
-        };
-        let deadline = Instant::now() + WAIT;
-        let http = reqwest::Client::new();
-        while !http
-            .get(format!("http://127.0.0.1:{port}/status"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        driver
-    }
-
-    async fn session(&mut self) -> Client {
-        let args = [
-            "--headless".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-quic".to_owned(),
-            "--no-first-run".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            "--window-size=1280,1400".to_owned(),
-            "--lang=ru".to_owned(),
-            format!("--user-data-dir={}", self.profile.path().display()),
-        ];
-        let serde_json::Value::Object(capabilities) = serde_json::json!({
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": args,
-                "prefs": { "intl.accept_languages": "ru-RU,ru" },
-            },
-        }) else {
-            unreachable!("an object")
-        };
-        let client = ClientBuilder::native()
-            .capabilities(capabilities)
-            .connect(&format!("http://127.0.0.1:{}", self.port))
-            .await
-            .expect("WebDriver session");
-        self.session = client.session_id().await.expect("session id");
-        client
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(id) = self.session.take() {
-            // DELETE /session/{id} without a runtime: chromedriver quits its Chromium.
-            use std::io::{Read, Write};
-            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
-            if let Ok(mut stream) =
-                std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))
-            {
-                let _ = stream.set_read_timeout(Some(WAIT));
-                let request = format!(
-                    "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    self.port
-                );
-                if stream.write_all(request.as_bytes()).is_ok() {
-                    let _ = stream.read_to_end(&mut Vec::new());
-                }
-            }
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn find(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
@@ -234,18 +130,12 @@ async fn run(client: &Client, app: &TestApp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registration_form_in_chromium() {
-    if !Path::new(CHROMEDRIVER).exists() {
-        assert!(
-            std::env::var("IDP_REQUIRE_BROWSER").as_deref() != Ok("1"),
-            "IDP_REQUIRE_BROWSER=1 but {CHROMEDRIVER} does not exist"
-        );
-        eprintln!("note: {CHROMEDRIVER} not found; skipping the registration browser test");
+    if !browser_available() {
         return;
     }
     let app = setup(Backend::Embedded).await;
     let mut driver = Driver::start().await;
     let client = driver.session().await;
     run(&client, &app).await;
-    client.close().await.expect("close the session");
-    driver.session = None;
+    driver.close(client).await;
 }

@@ -179,6 +179,33 @@ async fn duplicates(backend: Backend) {
         .is_none());
 }
 
+/// Two applications that would both create the same user are refused whichever comes first:
+/// here the legal entity (by its accountant) waits, then the same person applies as a person.
+async fn no_second_new_user_application(backend: Backend) {
+    let app = setup(backend).await;
+    let (_, html) = submit(&app, |csrf| legal_form(csrf, ORG, PERSON, NEW_PASSWORD)).await;
+    let org_number = saved_number(&html);
+    let (_, html) = submit(&app, |csrf| person_form(csrf, PERSON, NEW_PASSWORD)).await;
+    assert!(html.contains("Заявка на регистрацию уже подана"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "/register/status/{org_number}\">№ {org_number}</a>"
+        )),
+        "{html}"
+    );
+    let pending = app
+        .state
+        .store
+        .pending_applications_of(PERSON)
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.len(),
+        1,
+        "only the legal entity's application is stored"
+    );
+}
+
 async fn link_request(backend: Backend) {
     let app = setup(backend).await;
     let user = app
@@ -393,6 +420,7 @@ both_backends!(
     person_eligibility,
     legal_entity_eligibility,
     duplicates,
+    no_second_new_user_application,
     link_request,
     status_pages,
 );

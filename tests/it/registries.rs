@@ -3,7 +3,7 @@
 //! registry over X-Road (the adapter against the emulator over loopback, and against tiny
 //! misbehaving servers).
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use salyk_idp::adapters::population::{PersonRecord, XRoadConfig, XRoadPopulationRegistry};
@@ -12,7 +12,7 @@ use salyk_idp::adapters::{PopulationRegistry, RegistryError};
 use salyk_idp::store::{ForeignTrade, TaxpayerKind};
 use tokio::net::TcpListener;
 
-use crate::harness::{spawn_population_emulator, Backend, TestApp};
+use crate::harness::{idp_command, spawn_population_emulator, Backend, TestApp};
 
 const DEMO_CSV: &str = include_str!("../../idp/demo/registry.csv");
 const HEADER: &str = "inn,kind,legal_form,name_ru,ugns_code,address,vat_payer,vat_reg_date,foreign_trade,parent_inn,head_pin,large_taxpayer,status";
@@ -243,14 +243,7 @@ both_backends!(
 // ---------------------------------------------------------------- CSV, the real binary
 
 fn idp(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_idp"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("IDP_DATA_DIR", dir)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("run idp")
+    idp_command(dir).args(args).output().expect("run idp")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

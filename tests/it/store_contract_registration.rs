@@ -159,7 +159,17 @@ async fn pending_application_for_person_and_organization(store: Arc<dyn Store>) 
         .await
         .unwrap();
     assert_eq!(find(None).await, None);
-    assert_eq!(find(Some(ORG_INN)).await, Some(legal));
+    assert_eq!(find(Some(ORG_INN)).await, Some(legal.clone()));
+    // Every pending application of the person, whatever the organization.
+    assert_eq!(
+        store.pending_applications_of(INN).await.unwrap(),
+        vec![legal]
+    );
+    assert!(store
+        .pending_applications_of("31234567890123")
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn pending_applications_by_office_oldest_first(store: Arc<dyn Store>) {

@@ -1,5 +1,6 @@
-//! Contract cases for the tax registry (`TaxRegistryStore`: taxpayers, the seeded УГНС list)
-//! and inspector offices, run against both backends by the runner of `store_contract`.
+//! Contract cases for the tax registry (`TaxRegistryStore`: taxpayers, the organizations of
+//! the cabinet following them, the seeded УГНС list) and inspector offices, run against both
+//! backends by the runner of `store_contract`.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use crate::store_contract::{add_user, contract_cases, run_postgres, run_sqlite};
 contract_cases!(
     taxpayers_upsert_and_lookup,
     taxpayers_upsert_is_all_or_nothing,
+    taxpayers_upsert_updates_organizations,
     ugns_offices_are_seeded_in_order,
     inspector_offices_replace_all,
 );
@@ -110,6 +112,79 @@ async fn taxpayers_upsert_is_all_or_nothing(store: Arc<dyn Store>) {
     assert!(result.is_err(), "{result:?}");
     assert_eq!(store.taxpayer(&new_row.inn).await.unwrap(), None);
     assert_eq!(store.taxpayer(INN).await.unwrap(), Some(before));
+}
+
+async fn taxpayers_upsert_updates_organizations(store: Arc<dyn Store>) {
+    let org = Organization {
+        inn: ORG_INN.into(),
+        name: "ОсОО «Ак-Тилек»".into(),
+        ugns_code: "004".into(),
+        kind: AccountKind::Organization,
+        parent_inn: None,
+        liquidated: false,
+    };
+    let untouched = Organization {
+        inn: "01712199910099".into(),
+        ..org.clone()
+    };
+    store.upsert_organization(&org).await.unwrap();
+    store.upsert_organization(&untouched).await.unwrap();
+    let liquidated = Taxpayer {
+        name: "ОсОО «Ак-Тилек Плюс»".into(),
+        ugns_code: "005".into(),
+        liquidated: true,
+        ..taxpayer(ORG_INN, TaxpayerKind::Organization)
+    };
+    store
+        .upsert_taxpayers(&[taxpayer(INN, TaxpayerKind::Person), liquidated.clone()])
+        .await
+        .unwrap();
+    let expected = Organization {
+        name: liquidated.name.clone(),
+        ugns_code: "005".into(),
+        liquidated: true,
+        ..org.clone()
+    };
+    assert_eq!(
+        store.organization(ORG_INN).await.unwrap(),
+        Some(expected.clone())
+    );
+    assert_eq!(
+        store.organization(&untouched.inn).await.unwrap(),
+        Some(untouched),
+        "an organization the import does not name keeps its values"
+    );
+    assert_eq!(
+        store.organization(INN).await.unwrap(),
+        None,
+        "a taxpayer creates no organization"
+    );
+
+    // A failing import changes no organization either; a later one can revive it.
+    let revived = Taxpayer {
+        liquidated: false,
+        ..liquidated
+    };
+    let bad = taxpayer("", TaxpayerKind::Person);
+    assert!(store
+        .upsert_taxpayers(&[revived.clone(), bad])
+        .await
+        .is_err());
+    assert_eq!(
+        store.organization(ORG_INN).await.unwrap(),
+        Some(expected.clone())
+    );
+    store
+        .upsert_taxpayers(std::slice::from_ref(&revived))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.organization(ORG_INN).await.unwrap(),
+        Some(Organization {
+            liquidated: false,
+            ..expected
+        })
+    );
 }
 
 async fn ugns_offices_are_seeded_in_order(store: Arc<dyn Store>) {

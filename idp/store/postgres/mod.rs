@@ -69,6 +69,19 @@ impl PostgresStore {
         let description = describe_options(&options, schema);
         let pool = PgPoolOptions::new()
             .max_connections(8)
+            // sqlx pings a connection when it goes back to the pool and, by default, again
+            // when it is handed out: a second round trip per query. Ping on hand-out only
+            // connections that sat idle (the release ping vouches for the others), so one
+            // that died while idle is still replaced instead of failing a request.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= Duration::from_secs(1) {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             // A database that is down must turn into a 503 quickly, not a hung request.
             .acquire_timeout(Duration::from_secs(3))
             .connect_with(options)

@@ -49,6 +49,12 @@ impl TaxRegistryStore for PostgresStore {
              head_pin = excluded.head_pin, accountant_pin = excluded.accountant_pin, \
              large_taxpayer = excluded.large_taxpayer, liquidated = excluded.liquidated"
         );
+        // The registry is the source of an organization's name, office and status: an
+        // organization registered in the cabinet follows it, so a liquidation imported here
+        // stops its accounts from being offered (A7).
+        let sync = "UPDATE organizations SET (name, ugns_code, parent_inn, liquidated) = \
+                    (SELECT name, ugns_code, parent_inn, liquidated FROM taxpayers WHERE inn = $1) \
+                    WHERE inn = $1";
         // Dropping the transaction on the first error rolls every row back.
         let mut tx = self.begin().await?;
         for t in taxpayers {
@@ -67,6 +73,11 @@ impl TaxRegistryStore for PostgresStore {
                 .bind(&t.accountant_pin)
                 .bind(t.large_taxpayer)
                 .bind(t.liquidated)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            sqlx::query(sync)
+                .bind(&t.inn)
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;

@@ -160,6 +160,18 @@ impl RegistrationStore for SqliteStore {
         row.as_ref().map(application_from_row).transpose()
     }
 
+    async fn pending_applications_of(&self, person_inn: &str) -> StoreResult<Vec<Application>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLS} FROM applications \
+             WHERE status = 'pending' AND person_inn = ? ORDER BY created_at, number"
+        ))
+        .bind(person_inn)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(application_from_row).collect()
+    }
+
     async fn pending_applications(&self, ugns_codes: &[String]) -> StoreResult<Vec<Application>> {
         if ugns_codes.is_empty() {
             return Ok(Vec::new());
