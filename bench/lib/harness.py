@@ -337,11 +337,13 @@ def targets(rows):
         row("RSS ≤ 60 MB under any load", f"max {top[0]} MB ({top[2]}: {top[1]})", top[0] <= 60)
     argon = next((r for r in rows if r.get("kind") == "argon2"), None)
     for backend in (emb, pg):
-        si = ours.get((backend, "sign-in (whole flow)"))
-        if si and argon:
-            share = si["rps"] / argon["bound_signins_per_s"]
-            row(f"password sign-ins ≥ 90 % of the argon2 bound ({backend})",
-                f"{si['rps']:.1f}/s of {argon['bound_signins_per_s']}/s = {100 * share:.0f} %", share >= 0.9)
+        for load, what in (("sign-in (whole flow)", "ES256 client"),
+                           ("sign-in (whole flow, RS256 client)", "RS256 client: + 2 RSA signatures each")):
+            si = ours.get((backend, load))
+            if si and argon:
+                share = si["rps"] / argon["bound_signins_per_s"]
+                row(f"password sign-ins ≥ 90 % of the argon2 bound ({backend}, {what})",
+                    f"{si['rps']:.1f}/s of {argon['bound_signins_per_s']}/s = {100 * share:.0f} %", share >= 0.9)
     for backend in (emb, pg):
         a, b = ours.get((backend, "mixed: token ES256 alone")), ours.get((backend, "mixed: token ES256 + sign-ins"))
         if a and b:
