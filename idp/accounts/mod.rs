@@ -85,6 +85,14 @@ pub async fn accounts_of(store: &dyn Store, user: &User) -> StoreResult<Vec<Acco
 
 /// The account `key` of `user`, if they may still act for it.
 pub async fn account_of(store: &dyn Store, user: &User, key: &str) -> StoreResult<Option<Account>> {
+    // The personal account needs no membership read: userinfo and refresh, the hottest
+    // paths, mostly act for it.
+    if !user.blocked {
+        let personal = personal_account(user);
+        if personal.key == key {
+            return Ok(Some(personal));
+        }
+    }
     Ok(accounts_of(store, user)
         .await?
         .into_iter()
