@@ -13,6 +13,7 @@
 //! - `session`   short-lived state with TTLs (`memory`, `redis`)
 //! - `keys`      signing keys and the JWKS; `tokens` JWT issuing and verification
 //! - `security`  random tokens, digests, constant-time comparison, PKCE
+//! - `esig`      electronic-signature verification core (CMS / raw signatures, trust, identity)
 //! - `config`, `state`, `app` (composition root), `cli`, `demo`, `error`, `clock`
 
 pub mod accounts;
@@ -25,6 +26,7 @@ pub mod config;
 pub mod demo;
 pub mod emulators;
 pub mod error;
+pub mod esig;
 pub mod keys;
 pub mod oidc;
 pub mod registration;
