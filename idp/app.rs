@@ -17,6 +17,8 @@ use tokio::net::TcpListener;
 use crate::adapters::population::{XRoadConfig, XRoadPopulationRegistry};
 use crate::adapters::{PopulationRegistry, StoredTaxRegistry, TaxRegistry};
 use crate::authn::password::{PasswordHasher, PasswordMethod, Throttle};
+use crate::authn::signature::verify::SignatureVerifier;
+use crate::authn::signature::RutokenMethod;
 use crate::authn::SignInMethod;
 use crate::config::Config;
 use crate::error::Error;
@@ -85,12 +87,20 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         max_per_ip: config.login_max_failures_per_ip,
         window: Duration::from_secs(config.login_window),
     };
-    let methods: Vec<Arc<dyn SignInMethod>> = vec![Arc::new(PasswordMethod::new(
+    let signatures = Arc::new(SignatureVerifier::new(
         store.clone(),
         sessions.clone(),
-        hasher.clone(),
-        throttle,
-    ))];
+        config.signature_policy.clone(),
+    ));
+    let methods: Vec<Arc<dyn SignInMethod>> = vec![
+        Arc::new(PasswordMethod::new(
+            store.clone(),
+            sessions.clone(),
+            hasher.clone(),
+            throttle,
+        )),
+        Arc::new(RutokenMethod::new(store.clone(), signatures.clone())),
+    ];
     let discovery = bytes::Bytes::from(serde_json::to_vec(&oidc::discovery::document(
         &config.issuer,
     ))?);
@@ -119,6 +129,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         http,
         tax_registry,
         population,
+        signatures,
     })))
 }
 
@@ -139,7 +150,21 @@ pub fn router(state: AppState) -> Router {
         .route("/revoke", post(oidc::revocation::post))
         .route("/introspect", post(oidc::introspection::post))
         .route("/health", get(health))
-        .route("/static/style.css", get(stylesheet));
+        .route("/static/style.css", get(stylesheet))
+        .route("/static/esig.js", get(esig_script))
+        .route("/static/rutoken.js", get(rutoken_adapter));
+    // The Rutoken plugin's demo stand-in exists only when configured (404 otherwise).
+    let api = if state.config.demo_token {
+        match crate::demo::token::SoftToken::open(&state.config.data_dir) {
+            Ok(token) => api.merge(crate::demo::token_http::routes(token)),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "IDP_DEMO_TOKEN: the demo token cannot be made; its routes are off");
+                api
+            }
+        }
+    } else {
+        api
+    };
     let mut pages = Router::new()
         .route("/", get(web::home::page))
         .route(
@@ -152,12 +177,21 @@ pub fn router(state: AppState) -> Router {
             get(web::account::page).post(web::account::submit),
         )
         .route("/login/{method}", post(web::login::submit))
+        .route("/login/continue", get(web::signature_api::continue_flow))
+        .route("/api/esig/challenge", post(web::signature_api::challenge))
+        .route("/api/esig/signin", post(web::signature_api::sign_in))
+        .route("/api/esig/register", post(web::signature_api::register))
+        .route(
+            "/register/signature/done",
+            get(web::signature_api::registered_page),
+        )
         .route(
             "/logout",
             get(oidc::end_session::get).post(oidc::end_session::post),
         )
         .route("/logout/confirm", post(oidc::end_session::confirm))
         .merge(web::inspector::routes())
+        .merge(web::branches::routes())
         .merge(web::register::routes());
     if state.config.demo.is_some() {
         pages = pages.merge(crate::demo::routes());
@@ -184,6 +218,31 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/style.css"),
+    )
+        .into_response()
+}
+
+/// `GET /static/esig.js`: the «ЭП» tabs' script (the CSP allows only `'self'` scripts).
+async fn esig_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/esig.js"),
+    )
+        .into_response()
+}
+
+/// `GET /static/rutoken.js`: Aktiv's adapter for the Rutoken plugin (npm `rutoken`, BSD;
+/// see `static/vendor/rutoken/`), which gives `esig.js` the real plugin.
+async fn rutoken_adapter() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/vendor/rutoken/rutoken.min.js"),
     )
         .into_response()
 }

@@ -47,6 +47,20 @@ pub struct Config {
     /// Load balancers whose `X-Forwarded-For` is believed (`IDP_TRUSTED_PROXIES`); the
     /// client IP used for throttling is then the nearest untrusted address in that header.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Serve the software stand-in of the Rutoken browser plugin (`IDP_DEMO_TOKEN`, default
+    /// off; `idp demo` turns it on): `/static/rutoken-standin.js` and `/demo/rutoken/*` exist
+    /// and the «ЭП» tabs load it, so signature sign-in can be shown without a real token.
+    /// Never in production: its demo CA's keys lie in the data directory. The flag does not
+    /// trust that CA (`idp demo` does, through `demo::trust_demo_token`).
+    pub demo_token: bool,
+    /// How electronic signatures are judged (`IDP_ESIG_*`): which subject attribute holds the
+    /// person's INN (`IDP_ESIG_PERSON_INN_ATTRIBUTE`, default `serialNumber`, optional prefix
+    /// `IDP_ESIG_PERSON_INN_PREFIX`, default `INN`), which the organization's
+    /// (`IDP_ESIG_ORG_INN_ATTRIBUTE`, default `organizationIdentifier`, prefix
+    /// `IDP_ESIG_ORG_INN_PREFIX`, default `NTRKG`), and the extended key usages of which the
+    /// signer certificate must carry one (`IDP_ESIG_REQUIRED_EKU`, dotted OIDs, comma
+    /// separated; default none).
+    pub signature_policy: crate::esig::Policy,
     /// Serve the demo relying party and demo-only helpers (set by `idp demo` only).
     pub demo: Option<DemoClient>,
 }
@@ -103,6 +117,12 @@ struct FileConfig {
     population_service: Option<String>,
     registry_timeout: Option<u64>,
     trusted_proxies: Option<String>,
+    demo_token: Option<bool>,
+    esig_person_inn_attribute: Option<String>,
+    esig_person_inn_prefix: Option<String>,
+    esig_org_inn_attribute: Option<String>,
+    esig_org_inn_prefix: Option<String>,
+    esig_required_eku: Option<String>,
 }
 
 /// Lowest argon2id cost we accept (OWASP's minimum for argon2id).
@@ -328,6 +348,63 @@ impl Config {
                 })
                 .collect();
 
+        let demo_token = match env("IDP_DEMO_TOKEN").filter(|v| !v.is_empty()) {
+            Some(v) => parse_bool(&v).unwrap_or_else(|| {
+                errors.push(format!("IDP_DEMO_TOKEN must be true or false, got {v:?}"));
+                false
+            }),
+            None => file_cfg.demo_token.unwrap_or(false),
+        };
+
+        let signature_policy = {
+            let defaults = crate::esig::IdentityMapping::default();
+            // An explicitly empty prefix means "none", so these read the raw variable.
+            let raw = |var: &str, file: Option<String>, default: Option<String>| {
+                env(var).or(file).or(default).unwrap_or_default()
+            };
+            let mapping = crate::esig::IdentityMapping::from_strings(
+                &raw(
+                    "IDP_ESIG_PERSON_INN_ATTRIBUTE",
+                    file_cfg.esig_person_inn_attribute,
+                    Some(defaults.person_inn_attribute),
+                ),
+                &raw(
+                    "IDP_ESIG_PERSON_INN_PREFIX",
+                    file_cfg.esig_person_inn_prefix,
+                    defaults.person_inn_prefix,
+                ),
+                &raw(
+                    "IDP_ESIG_ORG_INN_ATTRIBUTE",
+                    file_cfg.esig_org_inn_attribute,
+                    Some(defaults.organization_inn_attribute),
+                ),
+                &raw(
+                    "IDP_ESIG_ORG_INN_PREFIX",
+                    file_cfg.esig_org_inn_prefix,
+                    defaults.organization_inn_prefix,
+                ),
+            );
+            let ekus = raw("IDP_ESIG_REQUIRED_EKU", file_cfg.esig_required_eku, None);
+            let ekus: Vec<&str> = ekus
+                .split(',')
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .collect();
+            match mapping.map(|mapping| crate::esig::Policy {
+                mapping,
+                ..crate::esig::Policy::default()
+            }) {
+                Ok(policy) => policy.with_required_eku(ekus).unwrap_or_else(|e| {
+                    errors.push(format!("IDP_ESIG_REQUIRED_EKU: {e}"));
+                    crate::esig::Policy::default()
+                }),
+                Err(e) => {
+                    errors.push(format!("IDP_ESIG_*: {e}"));
+                    crate::esig::Policy::default()
+                }
+            }
+        };
+
         if !errors.is_empty() {
             return Err(errors.join("; "));
         }
@@ -356,6 +433,8 @@ impl Config {
             population_service,
             registry_timeout,
             trusted_proxies,
+            demo_token,
+            signature_policy,
             demo: None,
         })
     }
@@ -363,6 +442,15 @@ impl Config {
     /// Loads from the real process environment.
     pub fn from_env(file: Option<&std::path::Path>) -> Result<Config, String> {
         Config::load(file, &|name| std::env::var(name).ok())
+    }
+}
+
+/// A boolean setting as operators write it: `true/false`, `yes/no`, `on/off`, `1/0`.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -435,6 +523,17 @@ mod tests {
         ] {
             assert!(err.contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn demo_token_flag() {
+        assert!(!load(&[]).unwrap().demo_token, "off by default");
+        assert!(load(&[("IDP_DEMO_TOKEN", "true")]).unwrap().demo_token);
+        assert!(load(&[("IDP_DEMO_TOKEN", "1")]).unwrap().demo_token);
+        assert!(!load(&[("IDP_DEMO_TOKEN", "off")]).unwrap().demo_token);
+        assert!(load(&[("IDP_DEMO_TOKEN", "maybe")])
+            .unwrap_err()
+            .contains("IDP_DEMO_TOKEN"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::adapters::{PopulationRegistry, TaxRegistry};
 use crate::authn::password::PasswordHasher;
+use crate::authn::signature::verify::SignatureVerifier;
 use crate::authn::SignInMethod;
 use crate::config::Config;
 use crate::keys::Keys;
@@ -30,6 +31,8 @@ pub struct Inner {
     pub tax_registry: Arc<dyn TaxRegistry>,
     /// The population registry over Tunduk / X-Road («Добавить ИНН»).
     pub population: Arc<dyn PopulationRegistry>,
+    /// Decides whether a posted electronic signature proves who someone is.
+    pub signatures: Arc<SignatureVerifier>,
 }
 
 impl std::ops::Deref for AppState {

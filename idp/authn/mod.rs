@@ -6,6 +6,7 @@
 //! The assurance level of each method (`acr`) and its `amr` values are decided here, once.
 
 pub mod password;
+pub mod signature;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -49,6 +50,10 @@ pub struct LoginContext {
     pub client_ip: IpAddr,
     /// The client the user is signing in to, if any.
     pub client_id: Option<String>,
+    /// The browser's id cookie: a signature challenge is bound to it.
+    pub browser_id: String,
+    /// The pending authorization request being signed in for.
+    pub request_id: Option<String>,
 }
 
 /// What the browser sent back.

@@ -1,10 +1,12 @@
-//! The `idp` command line: serve, migrate, manage clients, users, organizations and keys,
-//! and run the demo. Names and flags are relied on by scripts and operators.
+//! The `idp` command line: serve, migrate, manage clients, users, organizations, keys and
+//! the trusted CAs, and run the demo. Names and flags are relied on by scripts and operators.
 
 mod clients;
 mod inspector;
 mod people;
 mod registry;
+mod trust;
+mod trust_parse;
 
 pub use clients::{check_redirect_uri, create as create_client, NewClient};
 pub use inspector::{
@@ -57,6 +59,9 @@ enum Command {
     /// The tax registry: import its CSV export.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Certificate authorities trusted for electronic signatures, and their CRLs.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
     /// Run an emulator of an outside system (demo and tests only).
     #[command(subcommand)]
     Emulate(registry::EmulateCommand),
@@ -113,6 +118,7 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Registry(cmd) => registry::run_registry(&load()?, cmd).await,
+        Command::Trust(cmd) => trust::run(&load()?, cmd).await,
         Command::Emulate(cmd) => registry::run_emulate(cmd).await,
         Command::Demo { data_dir, listen } => crate::demo::run(data_dir, &listen).await,
     }

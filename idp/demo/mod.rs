@@ -1,9 +1,12 @@
 //! `idp demo`: a self-contained demonstration on SQLite + the in-process session store, with
 //! the synthetic demo taxpayers of the research notes (INN serials 99001–99099, names marked
-//! «ДЕМО») and a demo relying party at `/demo` (see `rp`) that runs the real code flow with
-//! PKCE against this provider over HTTP.
+//! «ДЕМО»), a demo relying party at `/demo` (see `rp`) that runs the real code flow with
+//! PKCE against this provider over HTTP, and a software stand-in of the Rutoken plugin for
+//! the «ЭП» tabs (see [`token`], [`token_http`]) whose demo CA the trust store trusts.
 
 mod rp;
+pub mod token;
+pub mod token_http;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -114,6 +117,24 @@ pub async fn seed(
     })
 }
 
+/// Makes (or loads) the demo soft token of `data_dir` and trusts its demo CA, so signatures
+/// of the stand-in verify: what `idp demo` does, and what tests with the stand-in do.
+/// Trusting the same CA again changes nothing.
+pub async fn trust_demo_token(
+    store: &dyn Store,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Arc<token::SoftToken>> {
+    let dir = data_dir.to_owned();
+    let token = tokio::task::spawn_blocking(move || token::SoftToken::open(&dir))
+        .await
+        .context("making the demo token")??;
+    store
+        .add_ca(&token.trusted_ca()?)
+        .await
+        .context("trusting the demo CA")?;
+    Ok(token)
+}
+
 /// What `idp demo` prints at start: where to go and how to sign in.
 pub fn banner(issuer: &str, data_dir: &std::path::Path, registry_url: &str) -> String {
     let lines = [
@@ -136,6 +157,12 @@ pub fn banner(issuer: &str, data_dir: &std::path::Path, registry_url: &str) -> S
             data_dir.display()
         ),
         format!("Population registry (X-Road emulator, «Добавить ИНН»): {registry_url}"),
+        format!(
+            "«ЭП» tabs: a software demo Rutoken stands in for the plugin, PIN {}   \
+             ({} wrong PINs lock a device until restart)",
+            token::DEMO_PIN,
+            token::MAX_PIN_ATTEMPTS
+        ),
     ];
     let mut text = String::from("\n");
     for line in lines {
@@ -173,6 +200,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: &str) -> anyhow::Result<()> 
     config.listen = addr;
     config.keys_dir = data_dir.join("keys");
     config.data_dir = data_dir;
+    config.demo_token = true;
 
     // The population registry («Добавить ИНН») is the X-Road emulator, in process.
     let registry_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -194,6 +222,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: &str) -> anyhow::Result<()> 
         1,
     )?);
     config.demo = Some(seed(store.as_ref(), &hasher, keys.secret(), &config.issuer).await?);
+    trust_demo_token(store.as_ref(), &config.data_dir).await?;
     drop(store);
 
     let issuer = config.issuer.clone();
@@ -221,6 +250,7 @@ mod tests {
              password: demo-inspektor-2026\n",
             "Data: /tmp/demo (SQLite",
             "«Добавить ИНН»): http://127.0.0.1:40000\n",
+            "software demo Rutoken stands in for the plugin, PIN 12345678",
         ] {
             assert!(text.contains(needle), "{needle:?} in\n{text}");
         }

@@ -41,9 +41,10 @@ impl Inspector {
         Ok((!offices.is_empty()).then_some(Inspector { user, offices }))
     }
 
-    /// Whether the application belongs to one of this inspector's offices.
+    /// Whether the application belongs to one of this inspector's offices. Branch
+    /// applications never do: the head organization's head decides them (R10, D4).
     pub fn covers(&self, application: &Application) -> bool {
-        self.offices.contains(&application.ugns_code)
+        application.kind != ApplicationKind::Branch && self.offices.contains(&application.ugns_code)
     }
 }
 
@@ -236,7 +237,8 @@ pub async fn approve(
         return Ok(Err(Refusal::PassportNotConfirmed));
     }
     let existing = match application.kind {
-        ApplicationKind::LinkRequest => {
+        // `covers` keeps branch applications away; should one get here, it links like R5.
+        ApplicationKind::LinkRequest | ApplicationKind::Branch => {
             let id = application.existing_user_id.as_deref().unwrap_or("");
             match store.user_by_id(id).await? {
                 Some(user) => Some(user),

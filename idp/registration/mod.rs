@@ -4,19 +4,24 @@
 //! these functions decide.
 //!
 //! - [`approval`]: the inspector's side — office isolation, approve, reject (R3, R5, D3);
+//! - [`branch`]: branch applications and their confirmation by the head organization's head
+//!   (R10, D4);
 //! - [`form`]: what was typed and the checks that need no registry;
 //! - [`eligibility`]: who may use a password (pure);
 //! - [`lookup`]: «Поиск» and «Добавить ИНН»;
-//! - [`guard`]: the look-up budgets and the audit events.
+//! - [`guard`]: the look-up budgets and the audit events;
+//! - [`signature`]: registration by electronic signature, no inspector (R6, R9–R11).
 //!
 //! The application stores only what the registry says (name, address), never what the
 //! browser posted in the read-only fields, and the argon2 hash of the password.
 
 pub mod approval;
+pub mod branch;
 pub mod eligibility;
 pub mod form;
 pub mod guard;
 pub mod lookup;
+pub mod signature;
 
 use form::{FieldErrors, Form, PersonType, ValidForm};
 use guard::Requester;
@@ -254,12 +259,15 @@ async fn password_hash(state: &AppState, password: &str) -> Result<String, Error
 }
 
 /// A pending application that would create the user with this INN (a person's or a legal
-/// entity's, not a link request), if any.
+/// entity's, not a link request or a branch application), if any.
 async fn pending_new_user(state: &AppState, inn: &str) -> Result<Option<Application>, Error> {
     let pending = state.store.pending_applications_of(inn).await?;
-    Ok(pending
-        .into_iter()
-        .find(|a| a.kind != ApplicationKind::LinkRequest))
+    Ok(pending.into_iter().find(|a| {
+        matches!(
+            a.kind,
+            ApplicationKind::Person | ApplicationKind::LegalEntity
+        )
+    }))
 }
 
 /// «физическое лицо» (R1, R2).
@@ -291,6 +299,7 @@ async fn person_application(
         org_name: None,
         password_hash: Some(password_hash(state, &valid.password).await?),
         existing_user_id: None,
+        head_inn: None,
     }))
 }
 
@@ -331,6 +340,7 @@ async fn legal_entity_application(
         org_name: Some(org.name.clone()),
         password_hash: None,
         existing_user_id: None,
+        head_inn: None,
     };
     let Some(user) = state.store.user_by_inn(&valid.inn).await? else {
         // A new user: but not while another application that creates them waits (the

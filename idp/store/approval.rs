@@ -2,7 +2,7 @@
 //! the smallest three-digit suffix from `001` that no existing login uses) and the check that
 //! the organization argument fits the application.
 
-use super::model::{Application, ApplicationKind, MemberRole, Organization};
+use super::model::{AccountKind, Application, ApplicationKind, MemberRole, Organization};
 use super::{StoreError, StoreResult};
 
 /// `LIKE` pattern matching `inn` followed by exactly three characters (`\` escapes).
@@ -37,8 +37,9 @@ pub(crate) fn next_login(inn: &str, taken: &[String]) -> Option<String> {
         .map(|n| format!("{inn}{n:03}"))
 }
 
-/// The organization argument must fit the application: required for legal entities and link
-/// requests (and the application's organization when it names one), absent for a person.
+/// The organization argument must fit the application: required for legal entities, link
+/// requests and branches (and the application's organization when it names one), absent for
+/// a person; a branch application's is that branch, under the application's head organization.
 pub(crate) fn check_organization(
     app: &Application,
     organization: Option<(&Organization, MemberRole)>,
@@ -46,6 +47,12 @@ pub(crate) fn check_organization(
     let fits = match (app.kind, organization) {
         (ApplicationKind::Person, None) => true,
         (ApplicationKind::Person, Some(_)) | (_, None) => false,
+        (ApplicationKind::Branch, Some((org, _))) => {
+            app.org_inn.as_deref() == Some(org.inn.as_str())
+                && org.kind == AccountKind::Branch
+                && org.parent_inn.is_some()
+                && org.parent_inn == app.head_inn
+        }
         (_, Some((org, _))) => app.org_inn.as_deref().is_none_or(|inn| inn == org.inn),
     };
     if fits {

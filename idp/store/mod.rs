@@ -1,6 +1,7 @@
 //! Durable state: users, organizations, memberships, clients, consents, grants and refresh
 //! tokens, signing-key metadata, the audit log, the tax registry's taxpayers and the УГНС
-//! list, registration applications and inspector offices.
+//! list, registration applications and inspector offices, and the trust store of signature
+//! sign-in (trusted CAs and their CRLs).
 //!
 //! Role traits describe what the rest of the provider needs; `sqlite` and `postgres` implement
 //! all of them, and `tests/it/store_contract*.rs` run one contract suite against both. Lookups
@@ -10,10 +11,12 @@ mod approval;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
+mod trust;
 
 use async_trait::async_trait;
 
 pub use model::*;
+pub use trust::*;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +136,8 @@ pub trait TaxRegistryStore: Send + Sync {
     async fn ugns_offices(&self) -> StoreResult<Vec<UgnsOffice>>;
 }
 
-/// Registration applications and the inspectors who decide them (R1, R3, R5, D3).
+/// Registration applications and the inspectors who decide them (R1, R3, R5, D3), and branch
+/// applications decided by the head of the head organization (R10, D4).
 #[async_trait]
 pub trait RegistrationStore: Send + Sync {
     /// Stores a pending application and gives it the next number.
@@ -151,15 +155,24 @@ pub trait RegistrationStore: Send + Sync {
     ) -> StoreResult<Option<Application>>;
     /// Every pending application of a person, whatever the organization, oldest first.
     async fn pending_applications_of(&self, person_inn: &str) -> StoreResult<Vec<Application>>;
-    /// Pending applications of these offices, oldest first.
+    /// Pending applications of these offices, oldest first. Never branch applications: the
+    /// head organization decides those, not an inspector.
     async fn pending_applications(&self, ugns_codes: &[String]) -> StoreResult<Vec<Application>>;
+    /// Pending branch applications naming one of these head organizations, oldest first.
+    async fn pending_branch_applications(
+        &self,
+        head_inns: &[String],
+    ) -> StoreResult<Vec<Application>>;
     /// In one transaction, only if the application is still pending: for `Person` and
     /// `LegalEntity`, create the user with login = `person_inn` + the smallest unused
     /// three-digit suffix from 001 (unique even under concurrent approvals), with
     /// `family`/`given`/`middle` names, the application's password hash and УГНС; for
     /// `LegalEntity` also upsert `organization` and make the user a member with `role`;
-    /// for `LinkRequest` upsert `organization` and add the membership to the existing user.
-    /// Then mark it approved by `inspector_id`. Not pending → `Conflict("application")`.
+    /// for `LinkRequest` upsert `organization` and add the membership to the existing user;
+    /// for `Branch` the same, and `organization` must be the application's branch with kind
+    /// `Branch` and parent = `head_inn` (`names` are unused then). Then mark it approved by
+    /// `inspector_id` (for a branch: the head's user id). Not pending →
+    /// `Conflict("application")`.
     async fn approve_application(
         &self,
         number: i64,
@@ -182,6 +195,29 @@ pub trait RegistrationStore: Send + Sync {
     async fn set_inspector_offices(&self, user_id: &str, ugns_codes: &[String]) -> StoreResult<()>;
 }
 
+/// The certificate authorities trusted for electronic signatures and the latest CRL of each
+/// issuer (D5). Operators change it with `idp trust`; signature sign-in reads
+/// [`trust_material`](TrustStore::trust_material) for every verification.
+#[async_trait]
+pub trait TrustStore: Send + Sync {
+    /// Trusts a CA certificate. The same certificate again (same thumbprint) is not an error:
+    /// it reports `AlreadyTrusted` and changes nothing.
+    async fn add_ca(&self, ca: &TrustedCa) -> StoreResult<AddCaOutcome>;
+    /// Ordered by subject, then thumbprint.
+    async fn list_cas(&self) -> StoreResult<Vec<TrustedCa>>;
+    /// Removes the CA whose thumbprint is, or uniquely starts with, `thumbprint_or_prefix`
+    /// (at least [`MIN_THUMBPRINT_PREFIX`] hex digits, any case), and its CRLs.
+    async fn remove_ca(&self, thumbprint_or_prefix: &str) -> StoreResult<RemoveCaOutcome>;
+    /// Stores a CRL as its issuer's only one, if it is newer than the stored one (by
+    /// `this_update`). In one transaction, so concurrent calls keep the newest.
+    /// `issuer_thumbprint` of no trusted CA → `NotFound`.
+    async fn put_crl(&self, crl: &NewCrl, now: UnixTime) -> StoreResult<PutCrlOutcome>;
+    /// Ordered by issuer.
+    async fn list_crls(&self) -> StoreResult<Vec<Crl>>;
+    /// Every CA certificate and CRL, in one query (one consistent snapshot).
+    async fn trust_material(&self) -> StoreResult<TrustMaterial>;
+}
+
 /// Everything durable, as one object the application holds.
 #[async_trait]
 pub trait Store:
@@ -194,6 +230,7 @@ pub trait Store:
     + AuditLog
     + TaxRegistryStore
     + RegistrationStore
+    + TrustStore
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;

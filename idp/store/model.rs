@@ -387,6 +387,10 @@ pub enum ApplicationKind {
     LegalEntity,
     /// R5: an existing password user asks to add an organization account.
     LinkRequest,
+    /// R10: the head or accountant of a branch, registered by electronic signature, asks to
+    /// add the branch account; the head of the head organization decides (D4), not an
+    /// inspector.
+    Branch,
 }
 
 impl ApplicationKind {
@@ -395,6 +399,7 @@ impl ApplicationKind {
             ApplicationKind::Person => "person",
             ApplicationKind::LegalEntity => "legal_entity",
             ApplicationKind::LinkRequest => "link_request",
+            ApplicationKind::Branch => "branch",
         }
     }
 
@@ -403,6 +408,7 @@ impl ApplicationKind {
             ApplicationKind::Person,
             ApplicationKind::LegalEntity,
             ApplicationKind::LinkRequest,
+            ApplicationKind::Branch,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -437,7 +443,8 @@ impl ApplicationStatus {
     }
 }
 
-/// A registration application waiting for (or decided by) an inspector (R1, R3, R5).
+/// A registration application waiting for (or decided by) an inspector (R1, R3, R5), or a
+/// branch application waiting for the head of its head organization (R10).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
     /// Sequential number shown to the applicant.
@@ -454,7 +461,7 @@ pub struct Application {
     pub org_name: Option<String>,
     /// Argon2id hash of the chosen password (`None` for a link request).
     pub password_hash: Option<String>,
-    /// R5: the user who asks for the link.
+    /// R5 and R10: the user who asks for the link.
     pub existing_user_id: Option<String>,
     pub status: ApplicationStatus,
     pub reject_reason: Option<String>,
@@ -463,6 +470,8 @@ pub struct Application {
     pub decided_by: Option<String>,
     pub decided_at: Option<UnixTime>,
     pub created_at: UnixTime,
+    /// R10: the head organization's INN of a branch application (`org_inn` is the branch).
+    pub head_inn: Option<String>,
 }
 
 /// What an applicant submits.
@@ -477,6 +486,8 @@ pub struct NewApplication {
     pub org_name: Option<String>,
     pub password_hash: Option<String>,
     pub existing_user_id: Option<String>,
+    /// R10: the head organization of a branch application; `None` for the other kinds.
+    pub head_inn: Option<String>,
 }
 
 /// What approving an application did.

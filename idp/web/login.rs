@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::browser::{append_cookie, render, Browser};
 use super::i18n::Lang;
-use super::views::{LoginView, MethodTab};
+use super::views::{EsigForm, LoginView, MethodTab};
 use super::{cookies, csrf};
 use crate::authn::{Assurance, LoginContext, Step, StepInput};
 use crate::error::Error;
@@ -49,7 +49,7 @@ fn view(
 ) -> LoginView {
     LoginView {
         tr: browser.tr,
-        lang_links: lang_links(request),
+        lang_links: lang_links(request, active),
         csrf: browser.csrf.clone(),
         req: request.id.clone(),
         action: flow::interaction_url(&format!("/login/{active}"), request),
@@ -68,14 +68,22 @@ fn view(
                 available: state.method(id).is_some(),
             })
             .collect(),
+        esig: (active == "rutoken").then(|| EsigForm {
+            purpose: "signin",
+            req: request.id.clone(),
+            demo_token: state.config.demo_token,
+        }),
     }
 }
 
 /// The language switch of the sign-in page points at its GET address (`/login?req=…`), not at
 /// the request's own: after a failed `POST /login/{method}` the browser's address is the
-/// POST's, and a GET there is 405.
-fn lang_links(request: &AuthorizationRequest) -> Vec<(String, String)> {
-    let page = flow::interaction_url("/login", request);
+/// POST's, and a GET there is 405. A tab other than the first stays open (`&method=`).
+fn lang_links(request: &AuthorizationRequest, active: &str) -> Vec<(String, String)> {
+    let mut page = flow::interaction_url("/login", request);
+    if active != TABS[0].0 {
+        page.push_str(&format!("&method={active}"));
+    }
     Lang::ALL
         .iter()
         .map(|lang| {
@@ -136,6 +144,8 @@ pub async fn submit(
     let cx = LoginContext {
         client_ip: browser.client_ip,
         client_id: Some(request.client_id.clone()),
+        browser_id: browser.browser_id.clone(),
+        request_id: Some(request.id.clone()),
     };
     let login = fields.get("login").cloned().unwrap_or_default();
     match method.resume(&cx, &[], StepInput::Form(fields)).await? {
@@ -147,26 +157,59 @@ pub async fn submit(
         }
         Step::Done(identity) => {
             audit_sign_in(&state, &method_id, Some(&identity.user_id), &login, &cx).await;
-            if let Some(old) = browser.session_cookie.as_deref() {
-                crate::sso::end(&state, old).await?;
+            if request
+                .required_assurance()
+                .is_some_and(|required| identity.assurance < required)
+            {
+                // Step-up: the client asked for a level this method does not reach.
+                let signature = state
+                    .method("rutoken")
+                    .map_or(method_id.as_str(), |m| m.id());
+                return Ok(render(&view(
+                    &state,
+                    &browser,
+                    &request,
+                    signature,
+                    login,
+                    Some(STEP_UP_MESSAGE),
+                )));
             }
-            let session = crate::sso::start(&state, &identity).await?;
-            request.signed_in_here = true;
-            let mut response = flow::proceed(&state, Some(&session.id), request)
+            let session_id = start_session(&state, &browser, &mut request, &identity).await?;
+            let mut response = flow::proceed(&state, Some(&session_id), request)
                 .await?
                 .into_response();
             append_cookie(
                 &mut response,
-                &cookies::set(cookies::SESSION, &session.id, None, state.config.https()),
+                &cookies::set(cookies::SESSION, &session_id, None, state.config.https()),
             );
             Ok(response)
         }
     }
 }
 
+/// Shown when a sign-in succeeded below the level the client asked for with `acr_values`.
+pub const STEP_UP_MESSAGE: &str = "login.error.higher_level_required";
+
+/// After a method succeeded: ends the browser's previous session, starts a new one for
+/// `identity` and marks `request` as signed in here. Returns the new session id, which the
+/// caller sets as the session cookie.
+pub async fn start_session(
+    state: &AppState,
+    browser: &Browser,
+    request: &mut AuthorizationRequest,
+    identity: &crate::authn::Identity,
+) -> Result<String, Error> {
+    if let Some(old) = browser.session_cookie.as_deref() {
+        crate::sso::end(state, old).await?;
+    }
+    let session = crate::sso::start(state, identity).await?;
+    request.signed_in_here = true;
+    Ok(session.id)
+}
+
 /// D6: every sign-in attempt, success or failure, with its method. A failed attempt records
 /// the login typed (not the password).
-async fn audit_sign_in(
+pub async fn audit_sign_in(
     state: &AppState,
     method: &str,
     user_id: Option<&str>,

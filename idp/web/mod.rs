@@ -3,6 +3,7 @@
 //! cookies, CSRF tokens, security headers and the HTML error page.
 
 pub mod account;
+pub mod branches;
 pub mod browser;
 pub mod cookies;
 pub mod csrf;
@@ -12,4 +13,5 @@ pub mod inspector;
 pub mod login;
 pub mod register;
 pub mod security_headers;
+pub mod signature_api;
 pub mod views;

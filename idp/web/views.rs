@@ -38,6 +38,21 @@ pub struct LoginView {
     pub error: Option<&'static str>,
     pub needs_higher_level: bool,
     pub tabs: Vec<MethodTab>,
+    /// The «ЭП» form, when that tab is the active one (instead of the password form).
+    pub esig: Option<EsigForm>,
+}
+
+/// The «ЭП» (Rutoken) form of the sign-in and registration pages
+/// (`templates/esig_form.html`, driven by `/static/esig.js`, which reads these as `data-`
+/// attributes: the page's CSP allows no inline script).
+pub struct EsigForm {
+    /// `signin` or `register`: which challenge the script asks for and where it posts.
+    pub purpose: &'static str,
+    /// The pending authorization request (sign-in only; empty for registration).
+    pub req: String,
+    /// The software stand-in of the plugin is served (`IDP_DEMO_TOKEN`): the page loads it
+    /// and says so.
+    pub demo_token: bool,
 }
 
 /// One radio choice on the account page.

@@ -121,6 +121,12 @@ impl TestApp {
     /// An embedded app with the demo taxpayers seeded and the demo relying party at `/demo`
     /// (its client is registered for this app's issuer before the app starts, as `idp demo` does).
     pub async fn spawn_demo() -> TestApp {
+        TestApp::spawn_demo_with(|_| {}).await
+    }
+
+    /// [`TestApp::spawn_demo`] with a configuration tweak; with `demo_token` on, the demo
+    /// token's CA is trusted before the app starts, as `idp demo` does.
+    pub async fn spawn_demo_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
         let shared = Shared {
             database_url: None,
@@ -149,6 +155,12 @@ impl TestApp {
             .await
             .expect("demo seed");
         config.demo = Some(demo);
+        tweak(&mut config);
+        if config.demo_token {
+            salyk_idp::demo::trust_demo_token(store.as_ref(), &config.data_dir)
+                .await
+                .expect("demo token");
+        }
         drop(store);
         let mut app = TestApp::serve(shared, Some(dir), listener, config).await;
         app.emulator = Some(emulator);
@@ -214,6 +226,22 @@ impl TestApp {
             shutdown: Some(tx),
             emulator: None,
         }
+    }
+
+    /// An app with the Rutoken plugin's demo stand-in on (`IDP_DEMO_TOKEN`) and its demo CA
+    /// trusted; [`TestApp::demo_token`] signs as its devices do.
+    pub async fn spawn_with_demo_token(backend: Backend) -> TestApp {
+        let app = TestApp::spawn_with(backend, |c| c.demo_token = true).await;
+        app.demo_token().await;
+        app
+    }
+
+    /// The demo soft token of this app's data directory (the one `/demo/rutoken/*` serves),
+    /// its CA trusted: its certificates sign challenges for tests without a browser.
+    pub async fn demo_token(&self) -> Arc<salyk_idp::demo::token::SoftToken> {
+        salyk_idp::demo::trust_demo_token(self.state.store.as_ref(), &self.shared.data_dir)
+            .await
+            .expect("demo token")
     }
 
     pub fn url(&self, path: &str) -> String {

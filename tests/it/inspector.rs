@@ -114,6 +114,7 @@ pub async fn apply(
                 org_name: org.map(|o| o.1.into()),
                 password_hash: (kind != ApplicationKind::LinkRequest).then_some(hash),
                 existing_user_id: existing,
+                head_inn: None,
             },
             salyk_idp::clock::now(),
         )

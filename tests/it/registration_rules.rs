@@ -382,6 +382,7 @@ async fn status_pages(backend: Backend) {
                 org_name: Some("ОсОО «ДЕМО Связь»".into()),
                 password_hash: None,
                 existing_user_id: Some(user.id.clone()),
+                head_inn: None,
             },
             4,
         )

@@ -43,6 +43,7 @@ fn application(kind: ApplicationKind, person_inn: &str, ugns: &str) -> NewApplic
         org_name: with_org.then(|| "ОсОО «Ак-Тилек»".into()),
         password_hash: (kind != ApplicationKind::LinkRequest).then(|| HASH.into()),
         existing_user_id: None,
+        head_inn: None,
     }
 }
 
@@ -104,6 +105,7 @@ async fn applications_are_numbered(store: Arc<dyn Store>) {
         decided_by: None,
         decided_at: None,
         created_at: NOW,
+        head_inn: None,
     };
     assert_eq!(first, expected);
     assert_eq!(

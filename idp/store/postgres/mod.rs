@@ -9,8 +9,8 @@
 //!
 //! This module holds the store itself and the [`Store`] impl; the role traits live in
 //! `users` (users, organizations), `clients` (clients, consents), `grants` (grants, signing
-//! keys, audit log), `registry` (taxpayers, УГНС offices) and `registration` (applications,
-//! inspector offices).
+//! keys, audit log), `registry` (taxpayers, УГНС offices), `registration` (applications,
+//! inspector offices) and `trust` (trusted CAs, CRLs).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -28,6 +28,7 @@ mod clients;
 mod grants;
 mod registration;
 mod registry;
+mod trust;
 mod users;
 
 use super::{Store, StoreError, StoreResult};
@@ -46,6 +47,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "registry registration",
         include_str!("../../../migrations/postgres/0002_registry_registration.sql"),
+    ),
+    (
+        3,
+        "trust store",
+        include_str!("../../../migrations/postgres/0003_trust_store.sql"),
+    ),
+    (
+        4,
+        "branch applications",
+        include_str!("../../../migrations/postgres/0004_branch_applications.sql"),
     ),
 ];
 

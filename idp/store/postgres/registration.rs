@@ -1,6 +1,7 @@
 //! Registration applications and inspector offices of the postgres backend
-//! ([`RegistrationStore`]): numbering, the pending queue, approval (user, login, organization
-//! and membership in one transaction) and rejection.
+//! ([`RegistrationStore`]): numbering, the inspectors' pending queue and the head
+//! organizations' queue of branch applications, approval (user, login, organization and
+//! membership in one transaction) and rejection.
 //!
 //! Approval starts with `UPDATE … WHERE status = 'pending'`, which takes the row lock and
 //! re-checks the status after a concurrent approval commits, so exactly one approval of an
@@ -19,7 +20,8 @@ use crate::store::{RegistrationStore, StoreError, StoreResult};
 
 const APPLICATION_COLS: &str = "number, kind, ugns_code, person_inn, full_name, address, \
                                 org_inn, org_name, password_hash, existing_user_id, status, \
-                                reject_reason, login, decided_by, decided_at, created_at";
+                                reject_reason, login, decided_by, decided_at, created_at, \
+                                head_inn";
 
 /// How many logins one approval tries before giving up (each retry follows a login that
 /// another approval took after we looked).
@@ -46,6 +48,7 @@ fn application_from_row(row: &PgRow) -> StoreResult<Application> {
         decided_by: row.try_get("decided_by").map_err(db_err)?,
         decided_at: row.try_get("decided_at").map_err(db_err)?,
         created_at: row.try_get("created_at").map_err(db_err)?,
+        head_inn: row.try_get("head_inn").map_err(db_err)?,
     })
 }
 
@@ -119,8 +122,10 @@ impl RegistrationStore for PostgresStore {
     ) -> StoreResult<Application> {
         let row = sqlx::query(&format!(
             "INSERT INTO applications (kind, ugns_code, person_inn, full_name, address, \
-             org_inn, org_name, password_hash, existing_user_id, status, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10) RETURNING {APPLICATION_COLS}"
+             org_inn, org_name, password_hash, existing_user_id, status, created_at, \
+             head_inn) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', $10, $11) \
+             RETURNING {APPLICATION_COLS}"
         ))
         .bind(new.kind.as_str())
         .bind(&new.ugns_code)
@@ -132,6 +137,7 @@ impl RegistrationStore for PostgresStore {
         .bind(&new.password_hash)
         .bind(&new.existing_user_id)
         .bind(now)
+        .bind(&new.head_inn)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match db_err(e) {
@@ -190,9 +196,29 @@ impl RegistrationStore for PostgresStore {
         }
         let rows = sqlx::query(&format!(
             "SELECT {APPLICATION_COLS} FROM applications \
-             WHERE status = 'pending' AND ugns_code = ANY($1) ORDER BY created_at, number"
+             WHERE status = 'pending' AND kind <> 'branch' AND ugns_code = ANY($1) \
+             ORDER BY created_at, number"
         ))
         .bind(ugns_codes)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(application_from_row).collect()
+    }
+
+    async fn pending_branch_applications(
+        &self,
+        head_inns: &[String],
+    ) -> StoreResult<Vec<Application>> {
+        if head_inns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLS} FROM applications \
+             WHERE status = 'pending' AND kind = 'branch' AND head_inn = ANY($1) \
+             ORDER BY created_at, number"
+        ))
+        .bind(head_inns)
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
@@ -232,9 +258,12 @@ impl RegistrationStore for PostgresStore {
                 let user = create_applicant(&mut tx, &application, names, now).await?;
                 (user.id, Some(user.login))
             }
-            ApplicationKind::LinkRequest => {
+            ApplicationKind::LinkRequest | ApplicationKind::Branch => {
                 let id = application.existing_user_id.clone().ok_or_else(|| {
-                    StoreError::Internal(format!("link request {number} names no user"))
+                    StoreError::Internal(format!(
+                        "{} application {number} names no user",
+                        application.kind.as_str()
+                    ))
                 })?;
                 (id, None)
             }

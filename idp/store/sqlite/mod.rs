@@ -8,8 +8,8 @@
 //!
 //! This module holds the store itself and the [`Store`] impl; the role traits live in
 //! `users` (users, organizations), `clients` (clients, consents), `grants` (grants, signing
-//! keys, audit log), `registry` (taxpayers, УГНС offices) and `registration` (applications,
-//! inspector offices).
+//! keys, audit log), `registry` (taxpayers, УГНС offices), `registration` (applications,
+//! inspector offices) and `trust` (trusted CAs, CRLs).
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -30,6 +30,7 @@ mod clients;
 mod grants;
 mod registration;
 mod registry;
+mod trust;
 mod users;
 
 use super::{Store, StoreError, StoreResult};
@@ -48,6 +49,16 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "registry registration",
         include_str!("../../../migrations/sqlite/0002_registry_registration.sql"),
+    ),
+    (
+        3,
+        "trust store",
+        include_str!("../../../migrations/sqlite/0003_trust_store.sql"),
+    ),
+    (
+        4,
+        "branch applications",
+        include_str!("../../../migrations/sqlite/0004_branch_applications.sql"),
     ),
 ];
 

@@ -1,6 +1,7 @@
 //! Registration applications and inspector offices of the sqlite backend
-//! ([`RegistrationStore`]): numbering, the pending queue, approval (user, login, organization
-//! and membership in one transaction) and rejection.
+//! ([`RegistrationStore`]): numbering, the inspectors' pending queue and the head
+//! organizations' queue of branch applications, approval (user, login, organization and
+//! membership in one transaction) and rejection.
 //!
 //! Approval runs in a `BEGIN IMMEDIATE` transaction, so approvals are serialized by SQLite;
 //! the conditional `UPDATE … WHERE status = 'pending'` still decides who wins, and a login
@@ -18,7 +19,8 @@ use crate::store::{RegistrationStore, StoreError, StoreResult};
 
 const APPLICATION_COLS: &str = "number, kind, ugns_code, person_inn, full_name, address, \
                                 org_inn, org_name, password_hash, existing_user_id, status, \
-                                reject_reason, login, decided_by, decided_at, created_at";
+                                reject_reason, login, decided_by, decided_at, created_at, \
+                                head_inn";
 
 /// How many logins one approval tries before giving up (each retry follows a login that
 /// another approval took after we looked).
@@ -45,6 +47,7 @@ fn application_from_row(row: &SqliteRow) -> StoreResult<Application> {
         decided_by: row.try_get("decided_by").map_err(db_err)?,
         decided_at: row.try_get("decided_at").map_err(db_err)?,
         created_at: row.try_get("created_at").map_err(db_err)?,
+        head_inn: row.try_get("head_inn").map_err(db_err)?,
     })
 }
 
@@ -107,8 +110,9 @@ impl RegistrationStore for SqliteStore {
     ) -> StoreResult<Application> {
         let row = sqlx::query(&format!(
             "INSERT INTO applications (kind, ugns_code, person_inn, full_name, address, \
-             org_inn, org_name, password_hash, existing_user_id, status, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING {APPLICATION_COLS}"
+             org_inn, org_name, password_hash, existing_user_id, status, created_at, \
+             head_inn) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING {APPLICATION_COLS}"
         ))
         .bind(new.kind.as_str())
         .bind(&new.ugns_code)
@@ -120,6 +124,7 @@ impl RegistrationStore for SqliteStore {
         .bind(&new.password_hash)
         .bind(&new.existing_user_id)
         .bind(now)
+        .bind(&new.head_inn)
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match db_err(e) {
@@ -179,11 +184,33 @@ impl RegistrationStore for SqliteStore {
         let marks = vec!["?"; ugns_codes.len()].join(", ");
         let sql = format!(
             "SELECT {APPLICATION_COLS} FROM applications \
-             WHERE status = 'pending' AND ugns_code IN ({marks}) ORDER BY created_at, number"
+             WHERE status = 'pending' AND kind <> 'branch' AND ugns_code IN ({marks}) \
+             ORDER BY created_at, number"
         );
         let mut query = sqlx::query(&sql);
         for code in ugns_codes {
             query = query.bind(code);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
+        rows.iter().map(application_from_row).collect()
+    }
+
+    async fn pending_branch_applications(
+        &self,
+        head_inns: &[String],
+    ) -> StoreResult<Vec<Application>> {
+        if head_inns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; head_inns.len()].join(", ");
+        let sql = format!(
+            "SELECT {APPLICATION_COLS} FROM applications \
+             WHERE status = 'pending' AND kind = 'branch' AND head_inn IN ({marks}) \
+             ORDER BY created_at, number"
+        );
+        let mut query = sqlx::query(&sql);
+        for inn in head_inns {
+            query = query.bind(inn);
         }
         let rows = query.fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter().map(application_from_row).collect()
@@ -222,9 +249,12 @@ impl RegistrationStore for SqliteStore {
                 let user = create_applicant(&mut tx, &application, names, now).await?;
                 (user.id, Some(user.login))
             }
-            ApplicationKind::LinkRequest => {
+            ApplicationKind::LinkRequest | ApplicationKind::Branch => {
                 let id = application.existing_user_id.clone().ok_or_else(|| {
-                    StoreError::Internal(format!("link request {number} names no user"))
+                    StoreError::Internal(format!(
+                        "{} application {number} names no user",
+                        application.kind.as_str()
+                    ))
                 })?;
                 (id, None)
             }

@@ -4,9 +4,12 @@
 //! with Kyrgyz and English. Templates receive a [`Tr`] and write `{{ tr.t("login.title") }}`;
 //! a test scans `templates/` so a key used there but missing here fails the build's tests.
 
+mod branches;
 mod common;
+mod esig;
 mod inspector;
 mod registration;
+mod signature;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{LazyLock, Mutex};
@@ -175,6 +178,9 @@ fn entries() -> impl Iterator<Item = &'static Entry> {
         .iter()
         .chain(registration::ENTRIES)
         .chain(inspector::ENTRIES)
+        .chain(branches::ENTRIES)
+        .chain(signature::ENTRIES)
+        .chain(esig::ENTRIES)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //! office is answered exactly like an unknown number (404). The decisions themselves live
 //! in [`crate::registration::approval`].
 
-mod view;
+pub(crate) mod view;
 
 use std::collections::HashMap;
 

@@ -126,6 +126,8 @@ pub fn kind_key(kind: ApplicationKind) -> &'static str {
         ApplicationKind::Person => "inspector.kind.person",
         ApplicationKind::LegalEntity => "inspector.kind.legal_entity",
         ApplicationKind::LinkRequest => "inspector.kind.link_request",
+        // Never in an inspector's queue; named in case one is shown anyway.
+        ApplicationKind::Branch => "branches.kind.branch",
     }
 }
 

@@ -39,6 +39,7 @@ pub fn view(
         fields: Vec::new(),
         offices: views::office_options(offices, selected_ugns),
         add_inn,
+        esig: None,
     }
 }
 

@@ -1,7 +1,7 @@
-//! The registration pages (R1, R2, R4, R5; manual §1.1–§1.3):
-//! - `GET /register` — the tabs «Логин и пароль» (default), «ЭП», «Smart-ID KG», «Облако»
-//!   (placeholders until signature registration lands) and «Добавить ИНН» (`?tab=add-inn`);
-//!   `?inn=…` fills the INN;
+//! The registration pages (R1, R2, R4, R5, R6; manual §1.1–§1.3, §1.5.2):
+//! - `GET /register` — the tabs «Логин и пароль» (default), «ЭП» (`?tab=signature`: the
+//!   Rutoken form of `templates/esig_form.html`), «Smart-ID KG», «Облако» (placeholders
+//!   until they land) and «Добавить ИНН» (`?tab=add-inn`); `?inn=…` fills the INN;
 //! - `POST /register` — `action=lookup` is «Поиск» without JavaScript (the form comes back
 //!   filled), otherwise «Зарегистрироваться»; a failed submission comes back with everything
 //!   typed except the passwords;
@@ -28,6 +28,7 @@ use serde::Deserialize;
 
 use super::browser::{render, Browser};
 use super::login::check_csrf;
+use super::views::EsigForm;
 use crate::error::Error;
 use crate::registration::form::{FieldErrors, Form, PersonType};
 use crate::registration::guard::Requester;
@@ -81,6 +82,29 @@ fn password_tab(
         fields: views::fields(form, &feedback.fields),
         offices: views::office_options(offices, &form.ugns_code),
         add_inn: AddInnView::default(),
+        esig: None,
+    }
+}
+
+/// The «ЭП» tab (R6, R10; manual §1.5.2): `/static/esig.js` drives the Rutoken plugin and
+/// posts the signed challenge to `/api/esig/register`; nothing here is posted to `/register`.
+fn signature_tab(state: &AppState, browser: &Browser) -> RegisterView {
+    RegisterView {
+        tr: browser.tr,
+        lang_links: views::lang_links("signature"),
+        csrf: browser.csrf.clone(),
+        tab: "signature",
+        alert: None,
+        legal_entity: false,
+        person_type_error: None,
+        fields: Vec::new(),
+        offices: Vec::new(),
+        add_inn: AddInnView::default(),
+        esig: Some(EsigForm {
+            purpose: "register",
+            req: String::new(),
+            demo_token: state.config.demo_token,
+        }),
     }
 }
 
@@ -96,6 +120,9 @@ pub async fn page(
     browser: Browser,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, Error> {
+    if query.tab.as_deref() == Some("signature") {
+        return Ok(render(&signature_tab(&state, &browser)));
+    }
     let offices = state.store.ugns_offices().await?;
     let inn = inn_param(query.inn.as_deref());
     if query.tab.as_deref() == Some("add-inn") {

@@ -5,6 +5,7 @@
 use askama::Template;
 
 use super::super::i18n::{Lang, Tr};
+use super::super::views::EsigForm;
 use crate::registration::form::{FieldErrors, Form, PersonType};
 use crate::registration::{Alert, AlertLink};
 use crate::store::{ApplicationKind, ApplicationStatus, UgnsOffice};
@@ -198,7 +199,7 @@ pub struct RegisterView {
     pub tr: Tr,
     pub lang_links: Vec<(String, String)>,
     pub csrf: String,
-    /// `password` or `add-inn`.
+    /// `password`, `signature` or `add-inn`.
     pub tab: &'static str,
     pub alert: Option<AlertView>,
     pub legal_entity: bool,
@@ -206,6 +207,8 @@ pub struct RegisterView {
     pub fields: Vec<FieldView>,
     pub offices: Vec<OfficeOption>,
     pub add_inn: AddInnView,
+    /// The «ЭП» tab's form (`tab == "signature"` only).
+    pub esig: Option<EsigForm>,
 }
 
 /// Language links back to the tab's GET address (a POST answer's own address would 405).
@@ -213,8 +216,8 @@ pub fn lang_links(tab: &str) -> Vec<(String, String)> {
     Lang::ALL
         .iter()
         .map(|lang| {
-            let href = if tab == "add-inn" {
-                format!("/register?tab=add-inn&lang={}", lang.code())
+            let href = if tab == "add-inn" || tab == "signature" {
+                format!("/register?tab={tab}&lang={}", lang.code())
             } else {
                 format!("/register?lang={}", lang.code())
             };

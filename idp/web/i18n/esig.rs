@@ -1,0 +1,62 @@
+//! Catalogue entries of electronic-signature outcomes: why a signature was refused
+//! (`esig.error.{code}`, one per code of the JSON API), why a registration by signature was
+//! refused (`esig.register.*`), the step-up request and the registration result page.
+//! Each entry is (key, Russian, Kyrgyz, English).
+
+pub(super) const ENTRIES: &[super::Entry] = &[
+    // --- signature refusals (esig::Refusal and challenge codes) ---
+    ("esig.error.malformed", "Подпись не удалось прочитать. Попробуйте подписать ещё раз.", "Кол тамганы окуу мүмкүн болбоду. Кайра кол коюп көрүңүз.", "The signature could not be read. Please sign again."),
+    ("esig.error.wrong_challenge", "Подписаны не те данные, которые выдал сервер. Попробуйте ещё раз.", "Сервер берген маалыматтарга кол коюлган жок. Кайра аракет кылыңыз.", "The signed data is not what the server issued. Please try again."),
+    ("esig.error.content_missing", "В подписи нет подписанных данных.", "Кол тамгада кол коюлган маалымат жок.", "The signature carries no signed data."),
+    ("esig.error.no_signer", "В подписи нет сведений о подписанте.", "Кол тамгада кол коюучу тууралуу маалымат жок.", "The signature names no signer."),
+    ("esig.error.multiple_signers", "Подпись должна быть сделана одним сертификатом.", "Кол тамга бир сертификат менен коюлушу керек.", "The signature must be made with exactly one certificate."),
+    ("esig.error.signer_certificate_missing", "В подписи нет сертификата подписанта.", "Кол тамгада кол коюучунун сертификаты жок.", "The signer's certificate is missing from the signature."),
+    ("esig.error.content_type_mismatch", "Подпись повреждена: тип данных не совпадает.", "Кол тамга бузулган: маалыматтын түрү дал келбейт.", "The signature is damaged: the content type does not match."),
+    ("esig.error.message_digest_mismatch", "Подпись не соответствует подписанным данным.", "Кол тамга кол коюлган маалыматка дал келбейт.", "The signature does not match the signed data."),
+    ("esig.error.missing_signed_attributes", "В подписи нет обязательных подписанных атрибутов.", "Кол тамгада милдеттүү кол коюлган атрибуттар жок.", "The signature lacks the required signed attributes."),
+    ("esig.error.bad_signature", "Подпись неверна.", "Кол тамга туура эмес.", "The signature is not valid."),
+    ("esig.error.unsupported_algorithm", "Алгоритм подписи не поддерживается (поддерживаются RSA и ECDSA).", "Кол коюу алгоритми колдоого алынбайт (RSA жана ECDSA колдоого алынат).", "The signature algorithm is not supported (RSA and ECDSA are)."),
+    ("esig.error.untrusted_issuer", "Сертификат выдан неизвестным удостоверяющим центром.", "Сертификат белгисиз күбөлөндүрүүчү борбор тарабынан берилген.", "The certificate was issued by an untrusted certification authority."),
+    ("esig.error.certificate_expired", "Срок действия сертификата истёк.", "Сертификаттын мөөнөтү бүттү.", "The certificate has expired."),
+    ("esig.error.certificate_not_yet_valid", "Срок действия сертификата ещё не начался.", "Сертификаттын мөөнөтү али баштала элек.", "The certificate is not valid yet."),
+    ("esig.error.certificate_invalid", "Сертификат недействителен.", "Сертификат жараксыз.", "The certificate is not valid."),
+    ("esig.error.key_usage", "Сертификат не предназначен для электронной подписи.", "Сертификат электрондук кол тамга үчүн арналган эмес.", "The certificate is not meant for electronic signatures."),
+    ("esig.error.extended_key_usage", "Сертификат не предназначен для входа в систему.", "Сертификат системага кирүү үчүн арналган эмес.", "The certificate is not meant for signing in."),
+    ("esig.error.revoked", "Сертификат отозван.", "Сертификат кайтарылып алынган.", "The certificate has been revoked."),
+    ("esig.error.crl_expired", "Не удалось проверить отзыв сертификата: список отзыва устарел. Обратитесь в налоговую службу.", "Сертификаттын кайтарылышын текшерүү мүмкүн болбоду: тизме эскирген. Салык кызматына кайрылыңыз.", "Revocation could not be checked: the revocation list is out of date. Please contact the tax service."),
+    ("esig.error.crl_invalid", "Не удалось проверить отзыв сертификата. Обратитесь в налоговую службу.", "Сертификаттын кайтарылышын текшерүү мүмкүн болбоду. Салык кызматына кайрылыңыз.", "Revocation could not be checked. Please contact the tax service."),
+    ("esig.error.identity_missing", "В сертификате нет ИНН владельца.", "Сертификатта ээсинин ИННи жок.", "The certificate does not contain its holder's INN."),
+    ("esig.error.challenge_unknown", "Запрос на подпись не найден. Обновите страницу и попробуйте ещё раз.", "Кол коюуга суроо табылган жок. Баракты жаңылап, кайра аракет кылыңыз.", "The signing request is unknown. Reload the page and try again."),
+    ("esig.error.challenge_expired", "Время на подпись истекло. Попробуйте ещё раз.", "Кол коюуга убакыт бүттү. Кайра аракет кылыңыз.", "The time to sign has run out. Please try again."),
+    ("esig.error.challenge_used", "Эта подпись уже использована. Подпишите заново.", "Бул кол тамга мурда колдонулган. Кайра кол коюңуз.", "This signature has already been used. Please sign again."),
+    ("esig.error.challenge_wrong_context", "Подпись сделана для другого запроса. Попробуйте ещё раз.", "Кол тамга башка суроо үчүн коюлган. Кайра аракет кылыңыз.", "The signature was made for another request. Please try again."),
+    ("esig.error.not_registered", "Пользователь с этим сертификатом не зарегистрирован. Зарегистрируйтесь через ЭП.", "Бул сертификаттын ээси катталган эмес. ЭКТ аркылуу катталыңыз.", "No user is registered with this certificate. Please register with your electronic signature."),
+    ("esig.error.blocked", "Вход запрещён: пользователь заблокирован.", "Кирүүгө тыюу салынган: колдонуучу бөгөттөлгөн.", "Sign-in refused: the user is blocked."),
+    ("esig.error.too_many_requests", "Слишком много попыток. Подождите несколько минут.", "Аракеттер өтө көп. Бир нече мүнөт күтө туруңуз.", "Too many attempts. Please wait a few minutes."),
+    // --- step-up (acr_values) ---
+    ("login.error.higher_level_required", "Этот сервис требует входа с электронной подписью (ЭП).", "Бул кызмат электрондук кол тамга (ЭКТ) менен кирүүнү талап кылат.", "This service requires signing in with an electronic signature."),
+    // --- registration by signature (R6, R9–R11) ---
+    ("esig.register.already_registered", "Ошибка регистрации. Такой пользователь уже существует", "Каттоо катасы. Мындай колдонуучу мурунтан бар", "Registration error. This user already exists"),
+    ("esig.register.person_not_found", "Не найден пользователь: ИНН владельца сертификата нет в базе налогоплательщиков. Воспользуйтесь вкладкой «Добавить ИНН».", "Колдонуучу табылган жок: сертификат ээсинин ИННи салык төлөөчүлөрдүн базасында жок. «ИНН кошуу» өтмөгүн колдонуңуз.", "User not found: the certificate holder's INN is not in the taxpayer base. Use the «Add INN» tab."),
+    ("esig.register.person_liquidated", "Налогоплательщик снят с учёта.", "Салык төлөөчү каттоодон чыгарылган.", "The taxpayer has been deregistered."),
+    ("esig.register.organization_not_found", "Организация из сертификата не найдена в базе налогоплательщиков.", "Сертификаттагы уюм салык төлөөчүлөрдүн базасында табылган жок.", "The certificate's organization is not in the taxpayer base."),
+    ("esig.register.organization_liquidated", "Организация ликвидирована.", "Уюм жоюлган.", "The organization has been liquidated."),
+    ("esig.register.not_legal_entity", "ИНН организации в сертификате не принадлежит юридическому лицу.", "Сертификаттагы уюмдун ИННи юридикалык жакка таандык эмес.", "The organization INN in the certificate does not belong to a legal entity."),
+    ("esig.register.not_head_or_accountant", "Регистрацию юридического лица может выполнить только его руководитель или бухгалтер.", "Юридикалык жакты анын жетекчиси же бухгалтери гана каттай алат.", "Only the head or the accountant of a legal entity can register it."),
+    ("esig.register.branch_needs_head", "Организация является филиалом: отметьте «Я филиал» и укажите ИНН головной организации.", "Уюм филиал болуп саналат: «Мен филиалмын» белгилеп, башкы уюмдун ИННин көрсөтүңүз.", "The organization is a branch: tick «I am a branch» and enter the head organization's INN."),
+    ("esig.register.branch_needs_organization_certificate", "Филиалом может быть только юридическое лицо: нужен сертификат ЭП организации-филиала.", "Юридикалык жак гана филиал боло алат: филиал-уюмдун ЭКТ сертификаты керек.", "Only a legal entity can be a branch: use the branch organization's certificate."),
+    ("esig.register.head_inn_invalid", "Укажите ИНН головной организации (14 цифр).", "Башкы уюмдун ИННин көрсөтүңүз (14 сан).", "Enter the head organization's INN (14 digits)."),
+    ("esig.register.name_unreadable", "ФИО владельца сертификата не удалось прочитать.", "Сертификат ээсинин аты-жөнүн окуу мүмкүн болбоду.", "The certificate holder's full name could not be read."),
+    // --- the result page ---
+    ("esig.done.title", "Регистрация через ЭП", "ЭКТ аркылуу катталуу", "Registration by electronic signature"),
+    ("esig.done.registered", "Регистрация завершена. Входите через ЭП на странице входа.", "Каттоо аяктады. Кирүү барагында ЭКТ аркылуу кириңиз.", "Registration complete. Sign in with your electronic signature on the sign-in page."),
+    ("esig.done.linked", "Организация добавлена к вашей учётной записи. Выберите её при входе.", "Уюм эсебиңизге кошулду. Кирүүдө аны тандаңыз.", "The organization was added to your account. Choose it when you sign in."),
+    ("esig.done.login", "Ваш логин", "Сиздин логин", "Your login"),
+    ("esig.done.organization", "Организация", "Уюм", "Organization"),
+    ("esig.done.branch_applied", "Заявка филиала сохранена. Она появится в разделе «Филиалы головной организации», где руководитель головной организации подтвердит регистрацию.", "Филиалдын арызы сакталды. Ал «Башкы уюмдун филиалдары» бөлүмүндө пайда болот, анда башкы уюмдун жетекчиси каттоону ырастайт.", "The branch application was saved. It appears in «Branches of the head organization», where the head organization's head confirms it."),
+    ("esig.done.application", "Номер заявки", "Арыздын номери", "Application number"),
+    ("esig.done.head_inn", "ИНН головной организации", "Башкы уюмдун ИННи", "Head organization INN"),
+    ("esig.done.branch_inn", "ИНН филиала", "Филиалдын ИННи", "Branch INN"),
+    ("esig.done.expired", "Результат регистрации больше недоступен.", "Каттоонун жыйынтыгы мындан ары жеткиликсиз.", "The registration result is no longer available."),
+    ("esig.done.sign_in", "Войти", "Кирүү", "Sign in"),
+];
