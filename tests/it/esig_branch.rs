@@ -180,3 +180,53 @@ async fn branch_by_signature_confirmed_by_the_head(backend: Backend) {
 }
 
 both_backends!(branch_by_signature_confirmed_by_the_head);
+
+/// The README's demo tokens tell one story: Демонов Б. Т. registers the Ош branch of ОАО «ДЕМО
+/// Энерго» with «Я филиал», Демонов Т. Э. registers the head organization with its
+/// certificate and confirms the branch on «Филиалы головной организации».
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_tokens_tell_the_branch_story() {
+    let app = TestApp::spawn_demo_with(|c| c.demo_token = true).await;
+    let token = app.demo_token().await;
+    let cert = |inn: &str, org: Option<&str>| {
+        token
+            .find(inn, org)
+            .expect("a demo certificate")
+            .credential
+            .clone()
+    };
+    let branch_head = cert("20101197099015", Some("00709202199004"));
+    let head = cert("22512197899013", Some("02006201199003"));
+
+    let (status, answer) =
+        register_by_signature(&app, &browser(), &branch_head, Some("02006201199003")).await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = register_by_signature(&app, &browser(), &head, None).await;
+    assert_eq!(status, 200, "{answer}");
+    let (b, page) = branches_by_signature(&app, &head).await;
+    assert!(page.contains("00709202199004"), "{page}");
+    let number = app
+        .state
+        .store
+        .pending_branch_applications(&["02006201199003".to_owned()])
+        .await
+        .unwrap()[0]
+        .number;
+    let confirmed = confirm(&app, &b, number).await;
+    assert!(confirmed.status().is_success() || confirmed.status().is_redirection());
+    let user = app
+        .state
+        .store
+        .user_by_inn("20101197099015")
+        .await
+        .unwrap()
+        .unwrap();
+    let memberships = app.state.store.memberships_of_user(&user.id).await.unwrap();
+    assert!(
+        memberships
+            .iter()
+            .any(|(m, o)| m.org_inn == "00709202199004"
+                && o.kind == salyk_idp::store::AccountKind::Branch),
+        "{memberships:?}"
+    );
+}
