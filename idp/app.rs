@@ -87,11 +87,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         max_per_ip: config.login_max_failures_per_ip,
         window: Duration::from_secs(config.login_window),
     };
-    let signatures = Arc::new(SignatureVerifier::new(
-        store.clone(),
-        sessions.clone(),
-        config.signature_policy.clone(),
-    ));
+    let signatures = Arc::new(
+        SignatureVerifier::new(
+            store.clone(),
+            sessions.clone(),
+            config.signature_policy.clone(),
+        )
+        .with_ocsp(crate::authn::signature::verify::ocsp_from_config(&config)?),
+    );
     let methods: Vec<Arc<dyn SignInMethod>> = vec![
         Arc::new(PasswordMethod::new(
             store.clone(),

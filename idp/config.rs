@@ -61,6 +61,11 @@ pub struct Config {
     /// signer certificate must carry one (`IDP_ESIG_REQUIRED_EKU`, dotted OIDs, comma
     /// separated; default none).
     pub signature_policy: crate::esig::Policy,
+    /// Ask OCSP responders about signer certificates (`IDP_ESIG_OCSP`, `on` or `off`, default
+    /// off): when on, every certificate of the path below the trusted CA that names an
+    /// `http://` responder (authorityInfoAccess) is checked there, with the registry timeout,
+    /// and any OCSP failure refuses the signature; certificates naming none rely on CRLs.
+    pub esig_ocsp: bool,
     /// Serve the demo relying party and demo-only helpers (set by `idp demo` only).
     pub demo: Option<DemoClient>,
 }
@@ -123,6 +128,7 @@ struct FileConfig {
     esig_org_inn_attribute: Option<String>,
     esig_org_inn_prefix: Option<String>,
     esig_required_eku: Option<String>,
+    esig_ocsp: Option<bool>,
 }
 
 /// Lowest argon2id cost we accept (OWASP's minimum for argon2id).
@@ -356,6 +362,14 @@ impl Config {
             None => file_cfg.demo_token.unwrap_or(false),
         };
 
+        let esig_ocsp = match env("IDP_ESIG_OCSP").filter(|v| !v.is_empty()) {
+            Some(v) => parse_bool(&v).unwrap_or_else(|| {
+                errors.push(format!("IDP_ESIG_OCSP must be on or off, got {v:?}"));
+                false
+            }),
+            None => file_cfg.esig_ocsp.unwrap_or(false),
+        };
+
         let signature_policy = {
             let defaults = crate::esig::IdentityMapping::default();
             // An explicitly empty prefix means "none", so these read the raw variable.
@@ -435,6 +449,7 @@ impl Config {
             trusted_proxies,
             demo_token,
             signature_policy,
+            esig_ocsp,
             demo: None,
         })
     }
@@ -523,6 +538,16 @@ mod tests {
         ] {
             assert!(err.contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn esig_ocsp_setting() {
+        assert!(!load(&[]).unwrap().esig_ocsp, "off by default");
+        assert!(load(&[("IDP_ESIG_OCSP", "on")]).unwrap().esig_ocsp);
+        assert!(!load(&[("IDP_ESIG_OCSP", "off")]).unwrap().esig_ocsp);
+        assert!(load(&[("IDP_ESIG_OCSP", "sometimes")])
+            .unwrap_err()
+            .contains("IDP_ESIG_OCSP"));
     }
 
     #[test]

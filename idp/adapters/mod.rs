@@ -3,8 +3,11 @@
 //! - [`tax_registry`]: the ГНС taxpayer base ([`TaxRegistry`]), database-backed, fed by
 //!   `idp registry import FILE.csv` ([`tax_registry_import`]);
 //! - [`population`]: the population registry reached over Tunduk / X-Road
-//!   ([`PopulationRegistry`]).
+//!   ([`PopulationRegistry`]);
+//! - [`ocsp`]: the OCSP responders that certificates name ([`ocsp::OcspFetcher`]), for
+//!   signature sign-in and registration.
 
+pub mod ocsp;
 pub mod population;
 pub mod tax_registry;
 pub mod tax_registry_import;

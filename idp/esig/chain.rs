@@ -8,11 +8,13 @@
 //! Revocation is checked here rather than with OpenSSL's CRL_CHECK flags because those fail
 //! every path for which no CRL is loaded (UNABLE_TO_GET_CRL), while our rule is "check a
 //! certificate against a CRL when one is configured for its issuer". Doing it ourselves
-//! also lets a refusal say which certificate was revoked and which CRL was stale.
+//! also lets a refusal say which certificate was revoked and which CRL was stale. OCSP needs
+//! the network, so it is not here: [`super::ocsp`] serves a caller that asks responders
+//! after the core has accepted the path.
 
 use openssl::asn1::{Asn1Time, Asn1TimeRef};
 use openssl::stack::Stack;
-use openssl::x509::store::X509StoreBuilder;
+use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
 use openssl::x509::{CrlStatus, X509Crl, X509StoreContext, X509StoreContextRef, X509};
 use time::OffsetDateTime;
@@ -189,8 +191,29 @@ pub(crate) fn build_path(
             .push(X509::from_der(der).map_err(malformed)?)
             .map_err(malformed)?;
     }
+    let store = store_at(&anchors.cas, now)?;
+
+    let mut ctx = X509StoreContext::new().map_err(malformed)?;
+    ctx.init(&store, &leaf, &untrusted, |ctx| {
+        if ctx.verify_cert()? {
+            let chain = ctx
+                .chain()
+                .map(|c| c.iter().map(|x| x.to_owned()).collect());
+            Ok(chain.ok_or_else(|| Refusal::malformed("OpenSSL returned no path")))
+        } else {
+            Ok(Err(path_refusal(ctx, anchors)))
+        }
+    })
+    .map_err(malformed)?
+}
+
+/// An OpenSSL store trusting exactly `cas` (each may be an intermediate: PARTIAL_CHAIN) and
+/// verifying at `now`. Also used for OCSP responder certificates, trusting only the CA
+/// whose certificate is asked about.
+pub(crate) fn store_at(cas: &[X509], now: OffsetDateTime) -> Result<X509Store, Refusal> {
+    let malformed = |e: openssl::error::ErrorStack| Refusal::malformed(format!("store: {e}"));
     let mut store = X509StoreBuilder::new().map_err(malformed)?;
-    for ca in &anchors.cas {
+    for ca in cas {
         store.add_cert(ca.clone()).map_err(malformed)?;
     }
     let mut param = X509VerifyParam::new().map_err(malformed)?;
@@ -205,20 +228,7 @@ pub(crate) fn build_path(
         .set_flags(X509VerifyFlags::PARTIAL_CHAIN)
         .map_err(malformed)?;
     store.set_param(&param).map_err(malformed)?;
-    let store = store.build();
-
-    let mut ctx = X509StoreContext::new().map_err(malformed)?;
-    ctx.init(&store, &leaf, &untrusted, |ctx| {
-        if ctx.verify_cert()? {
-            let chain = ctx
-                .chain()
-                .map(|c| c.iter().map(|x| x.to_owned()).collect());
-            Ok(chain.ok_or_else(|| Refusal::malformed("OpenSSL returned no path")))
-        } else {
-            Ok(Err(path_refusal(ctx, anchors)))
-        }
-    })
-    .map_err(malformed)?
+    Ok(store.build())
 }
 
 /// Translates OpenSSL's verification error into a refusal naming the certificate.
@@ -287,7 +297,7 @@ fn path_refusal(ctx: &X509StoreContextRef, anchors: &TrustAnchors) -> Refusal {
     }
 }
 
-fn role_at(index: usize, len: usize) -> CertRole {
+pub(crate) fn role_at(index: usize, len: usize) -> CertRole {
     match index {
         0 => CertRole::Signer,
         i if i + 1 == len => CertRole::TrustAnchor,
@@ -295,7 +305,7 @@ fn role_at(index: usize, len: usize) -> CertRole {
     }
 }
 
-fn parsed<'a>(der: &'a [u8]) -> Result<X509Certificate<'a>, Refusal> {
+pub(crate) fn parsed<'a>(der: &'a [u8]) -> Result<X509Certificate<'a>, Refusal> {
     X509Certificate::from_der(der)
         .map(|(_, c)| c)
         .map_err(|e| Refusal::malformed(format!("certificate: {e}")))

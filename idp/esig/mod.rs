@@ -9,13 +9,17 @@
 //!
 //! Order of checks, which decides the refusal when several apply: CMS structure and
 //! algorithms → signed attributes and signature (integrity) → challenge → certification
-//! path to a configured CA at `now` → key usage / EKU → revocation → identity.
+//! path to a configured CA at `now` → key usage / EKU → revocation by CRL → identity →
+//! (when the caller has OCSP on) revocation by OCSP. OCSP comes last because it is the only
+//! step that needs the network: [`verify_with_path`] hands back the path, [`ocsp`] says
+//! what to ask which responder and judges the answers, the caller does the HTTP.
 //!
 //! - [`refusal`]: [`Refusal`] (one variant per reason, stable `code()`), [`TrustError`]
 //! - [`encoding`]: DER / PEM / base64 input ([`decode_cms`], [`to_pem`])
 //! - [`algorithms`]: accepted algorithms and OpenSSL signature checks
 //! - [`signed`]: CMS parsing and the signer's signed attributes
 //! - [`chain`]: [`TrustAnchors`], path building, key usage, CRLs
+//! - [`ocsp`]: OCSP requests for a verified path and the checks of the responses
 //! - [`identity`]: [`IdentityMapping`], [`SignerIdentity`], certificate/CRL descriptions
 //! - [`pki`]: a small CA for tests and `idp demo` (certificates, CRLs, CMS signing)
 
@@ -23,12 +27,14 @@ pub mod algorithms;
 pub mod chain;
 pub mod encoding;
 pub mod identity;
+pub mod ocsp;
 pub mod pki;
 pub mod refusal;
 mod signed;
 #[cfg(test)]
 mod tests;
 
+use openssl::x509::X509;
 use time::OffsetDateTime;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
@@ -111,6 +117,15 @@ pub struct RawSignature<'a> {
     pub signed_data: &'a [u8],
 }
 
+/// A signature that passed every check of the core, with the certification path that made
+/// it trusted.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub identity: SignerIdentity,
+    /// Signer first, trust anchor last: what [`ocsp::requests_for`] asks about.
+    pub path: Vec<X509>,
+}
+
 /// Verifies a CMS SignedData proving `expected_challenge`; see the module doc for the
 /// order of checks.
 pub fn verify(
@@ -120,6 +135,18 @@ pub fn verify(
     policy: &Policy,
     now: OffsetDateTime,
 ) -> Result<SignerIdentity, Refusal> {
+    verify_with_path(input, expected_challenge, anchors, policy, now).map(|v| v.identity)
+}
+
+/// [`verify`], also returning the certification path, for a caller that goes on to ask
+/// OCSP responders about it.
+pub fn verify_with_path(
+    input: SignedInput<'_>,
+    expected_challenge: &[u8],
+    anchors: &TrustAnchors,
+    policy: &Policy,
+    now: OffsetDateTime,
+) -> Result<Verified, Refusal> {
     let (cms, detached) = match input {
         SignedInput::Attached(cms) => (cms, None),
         SignedInput::Detached { cms, content } => (cms, Some(content)),
@@ -171,7 +198,7 @@ pub fn verify_raw(
         raw.signature,
     )?;
     check_challenge(raw.signed_data, expected_challenge, policy)?;
-    trusted_identity(&leaf, &intermediates, anchors, policy, now)
+    trusted_identity(&leaf, &intermediates, anchors, policy, now).map(|v| v.identity)
 }
 
 /// The signed content must be the challenge, or begin with it when the policy allows. An
@@ -194,9 +221,10 @@ fn trusted_identity(
     anchors: &TrustAnchors,
     policy: &Policy,
     now: OffsetDateTime,
-) -> Result<SignerIdentity, Refusal> {
+) -> Result<Verified, Refusal> {
     let path = chain::build_path(anchors, leaf, intermediates, now)?;
     chain::check_usage(&path, policy)?;
     chain::check_revocation(&path, anchors, now)?;
-    identity::extract(leaf, &policy.mapping, now)
+    let identity = identity::extract(leaf, &policy.mapping, now)?;
+    Ok(Verified { identity, path })
 }

@@ -6,7 +6,7 @@
 
 pub mod signing;
 
-use openssl::asn1::Asn1Time;
+use openssl::asn1::{Asn1Object, Asn1OctetString, Asn1Time};
 use openssl::bn::{BigNum, MsbOption};
 use openssl::ec::{EcGroup, EcKey};
 use openssl::error::ErrorStack;
@@ -17,7 +17,7 @@ use openssl::rsa::Rsa;
 use openssl::x509::extension::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
 };
-use openssl::x509::{X509Builder, X509NameBuilder, X509Ref, X509};
+use openssl::x509::{X509Builder, X509Extension, X509NameBuilder, X509Ref, X509};
 use time::OffsetDateTime;
 
 pub use signing::{sign_cms, sign_raw, CmsOptions, Tamper};
@@ -168,6 +168,8 @@ pub struct CertSpec {
     pub key_usage: Option<Vec<KeyUsageBit>>,
     /// Dotted EKU OIDs; empty: no extendedKeyUsage extension.
     pub extended_key_usage: Vec<String>,
+    /// An OCSP responder URL for authorityInfoAccess (id-ad-ocsp); None: no such extension.
+    pub ocsp_url: Option<String>,
 }
 
 impl CertSpec {
@@ -181,6 +183,7 @@ impl CertSpec {
             ca: true,
             key_usage: Some(vec![KeyUsageBit::KeyCertSign, KeyUsageBit::CrlSign]),
             extended_key_usage: Vec::new(),
+            ocsp_url: None,
         }
     }
 
@@ -201,6 +204,7 @@ impl CertSpec {
                 KeyUsageBit::NonRepudiation,
             ]),
             extended_key_usage: Vec::new(),
+            ocsp_url: None,
         }
     }
 }
@@ -284,6 +288,9 @@ fn build(
         }
         b.append_extension(eku.build()?)?;
     }
+    if let Some(url) = &spec.ocsp_url {
+        b.append_extension(authority_info_access(url)?)?;
+    }
     let ski = SubjectKeyIdentifier::new().build(&b.x509v3_context(None, None))?;
     b.append_extension(ski)?;
     if let Some(i) = issuer {
@@ -298,6 +305,52 @@ fn build(
         certificate: b.build(),
         key,
     })
+}
+
+/// authorityInfoAccess naming one OCSP responder, encoded with x509-cert: the openssl crate
+/// has no typed builder for it, only the deprecated config-string one.
+fn authority_info_access(url: &str) -> Result<X509Extension, PkiError> {
+    use der::asn1::{Ia5String, ObjectIdentifier};
+    use der::Encode;
+    use x509_cert::ext::pkix::{name::GeneralName, AccessDescription, AuthorityInfoAccessSyntax};
+
+    let aia = AuthorityInfoAccessSyntax(vec![AccessDescription {
+        access_method: ObjectIdentifier::new_unwrap(super::ocsp::ID_AD_OCSP),
+        access_location: GeneralName::UniformResourceIdentifier(Ia5String::new(url)?),
+    }]);
+    let value = Asn1OctetString::new_from_bytes(&aia.to_der()?)?;
+    let oid = Asn1Object::from_str(super::ocsp::AUTHORITY_INFO_ACCESS)?;
+    Ok(X509Extension::new_from_der(&oid, false, &value)?)
+}
+
+/// Signs `tbs` (the DER of a to-be-signed structure: a CRL's, an OCSP response's) with
+/// `key`: SHA-256 with RSA PKCS#1 v1.5 or ECDSA, as the key allows. Returns the
+/// AlgorithmIdentifier to write beside it and the signature BIT STRING.
+pub fn sign_der(
+    key: &PKey<Private>,
+    tbs: &[u8],
+) -> Result<
+    (
+        x509_cert::spki::AlgorithmIdentifierOwned,
+        der::asn1::BitString,
+    ),
+    PkiError,
+> {
+    let algorithm = default_algorithm(key);
+    let signature = sign_raw(key, algorithm, tbs)?;
+    Ok((
+        signing::algorithm_identifier(algorithm, false)?,
+        der::asn1::BitString::from_bytes(&signature)?,
+    ))
+}
+
+/// What the builder signs CRLs and OCSP responses with: SHA-256 with ECDSA or RSA PKCS#1.
+fn default_algorithm(key: &PKey<Private>) -> SignatureAlgorithm {
+    if key.id() == openssl::pkey::Id::EC {
+        SignatureAlgorithm::EcdsaSha256
+    } else {
+        SignatureAlgorithm::RsaPkcs1Sha256
+    }
 }
 
 /// A DER CRL (v2) of `issuer` listing `revoked` (certificate, revocation time), assembled
@@ -325,11 +378,7 @@ pub fn crl(
             })
         })
         .collect::<Result<Vec<_>, PkiError>>()?;
-    let algorithm = if issuer.key.id() == openssl::pkey::Id::EC {
-        SignatureAlgorithm::EcdsaSha256
-    } else {
-        SignatureAlgorithm::RsaPkcs1Sha256
-    };
+    let algorithm = default_algorithm(&issuer.key);
     let algorithm_id = signing::algorithm_identifier(algorithm, false)?;
     let tbs = TbsCertList {
         version: x509_cert::Version::V2,

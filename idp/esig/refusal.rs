@@ -111,6 +111,22 @@ pub enum Refusal {
     CrlInvalid { issuer: String, detail: String },
     #[error("no taxpayer identity in the signer certificate: {detail}")]
     IdentityMissing { detail: String },
+    /// The OCSP responder does not know the certificate (RFC 6960 `unknown`): it may be
+    /// forged in the name of the CA, so it is not accepted.
+    #[error("OCSP responder {responder} does not know {role} {subject} (serial {serial_hex})")]
+    OcspUnknown {
+        role: CertRole,
+        subject: String,
+        serial_hex: String,
+        responder: String,
+    },
+    /// The responder answered, but the answer proves nothing: not successful, unsigned or
+    /// signed by someone not entitled to, about another certificate, stale, wrong nonce.
+    #[error("the answer of OCSP responder {responder} cannot be used: {detail}")]
+    OcspInvalid { responder: String, detail: String },
+    /// The responder could not be reached, did not answer in time or asked to try later.
+    #[error("OCSP responder {responder} is unavailable: {detail}")]
+    OcspUnavailable { responder: String, detail: String },
 }
 
 impl Refusal {
@@ -137,6 +153,9 @@ impl Refusal {
         "crl_expired",
         "crl_invalid",
         "identity_missing",
+        "ocsp_unknown",
+        "ocsp_invalid",
+        "ocsp_unavailable",
     ];
 
     /// Stable snake_case code, used as the JSON API error code.
@@ -163,6 +182,9 @@ impl Refusal {
             Refusal::CrlExpired { .. } => "crl_expired",
             Refusal::CrlInvalid { .. } => "crl_invalid",
             Refusal::IdentityMissing { .. } => "identity_missing",
+            Refusal::OcspUnknown { .. } => "ocsp_unknown",
+            Refusal::OcspInvalid { .. } => "ocsp_invalid",
+            Refusal::OcspUnavailable { .. } => "ocsp_unavailable",
         }
     }
 

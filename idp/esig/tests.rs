@@ -3,6 +3,7 @@
 //! the submodules, one test per refusal reason and per accepted algorithm.
 
 mod acceptance;
+mod ocsp;
 mod openssl_cli;
 mod refusals;
 mod trust;

@@ -89,6 +89,16 @@ fn backend_failure(browser: &Browser, error: Error) -> Response {
     }
 }
 
+/// 401 for a signature that proves nothing; 503 when the revocation service could not be
+/// asked, which is no fault of the signer's (they may try again).
+fn refusal_status(code: &str) -> StatusCode {
+    if code == "ocsp_unavailable" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::UNAUTHORIZED
+    }
+}
+
 /// Parses the body and checks the CSRF token; the `Err` is the answer to send.
 fn accept(
     state: &AppState,
@@ -230,7 +240,7 @@ async fn sign_in_with(
             audit_sign_in(state, method.id(), None, "", &cx).await;
             let key = message.unwrap_or("esig.error.malformed");
             let code = key.rsplit('.').next().unwrap_or("refused");
-            Ok(failure(browser, StatusCode::UNAUTHORIZED, code, key))
+            Ok(failure(browser, refusal_status(code), code, key))
         }
         Step::Done(identity) => {
             audit_sign_in(state, method.id(), Some(&identity.user_id), "", &cx).await;
@@ -316,7 +326,7 @@ async fn register_with(
             let key = crate::authn::signature::static_key(failure_.code());
             return Ok(failure(
                 browser,
-                StatusCode::UNAUTHORIZED,
+                refusal_status(failure_.code()),
                 failure_.code(),
                 key,
             ));

@@ -14,6 +14,7 @@ mod browser_rutoken;
 mod cli;
 mod discovery;
 mod esig_branch;
+mod esig_ocsp;
 mod esig_signin;
 mod inspector;
 mod inspector_flow;
