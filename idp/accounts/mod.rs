@@ -6,7 +6,7 @@ pub mod inn;
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{AccountKind, Store, StoreResult, User};
+use crate::store::{AccountKind, Membership, Organization, Store, StoreResult, User};
 
 /// One account a user may choose on the selection page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,21 +66,60 @@ pub async fn accounts_of(store: &dyn Store, user: &User) -> StoreResult<Vec<Acco
     let mut accounts = vec![personal_account(user)];
     let mut memberships = store.memberships_of_user(&user.id).await?;
     memberships.sort_by(|a, b| a.1.name.cmp(&b.1.name));
-    for (membership, org) in memberships {
-        if membership.blocked || org.liquidated {
-            continue;
-        }
-        accounts.push(Account {
-            key: Account::key_for(org.kind, &org.inn),
-            kind: org.kind,
-            inn: org.inn,
-            name: org.name,
-            ugns_code: Some(org.ugns_code),
-            role: membership.role.as_str().into(),
-            head_inn: org.parent_inn,
-        });
-    }
+    accounts.extend(
+        memberships
+            .into_iter()
+            .filter_map(|(membership, org)| organization_account(membership, org)),
+    );
     Ok(accounts)
+}
+
+/// The account a membership gives, unless it is blocked or the organization liquidated.
+fn organization_account(membership: Membership, org: Organization) -> Option<Account> {
+    if membership.blocked || org.liquidated {
+        return None;
+    }
+    Some(Account {
+        key: Account::key_for(org.kind, &org.inn),
+        kind: org.kind,
+        inn: org.inn,
+        name: org.name,
+        ugns_code: Some(org.ugns_code),
+        role: membership.role.as_str().into(),
+        head_inn: org.parent_inn,
+    })
+}
+
+/// The user `user_id` and their account `key`, if both may still be used (A7, D1) — what
+/// userinfo and refresh need on every call, in one store query.
+pub async fn user_and_account(
+    store: &dyn Store,
+    user_id: &str,
+    key: &str,
+) -> StoreResult<Option<(User, Account)>> {
+    let Some((kind, inn)) = key
+        .split_once(':')
+        .and_then(|(kind, inn)| Some((AccountKind::parse(kind)?, inn)))
+    else {
+        return Ok(None);
+    };
+    if kind == AccountKind::Individual {
+        let user = store.user_by_id(user_id).await?.filter(|u| !u.blocked);
+        return Ok(user.and_then(|user| {
+            let personal = personal_account(&user);
+            (personal.key == key).then_some((user, personal))
+        }));
+    }
+    let Some((user, membership)) = store.user_with_membership(user_id, inn).await? else {
+        return Ok(None);
+    };
+    if user.blocked {
+        return Ok(None);
+    }
+    let account = membership
+        .and_then(|(membership, org)| organization_account(membership, org))
+        .filter(|account| account.key == key);
+    Ok(account.map(|account| (user, account)))
 }
 
 /// The account `key` of `user`, if they may still act for it.

@@ -105,14 +105,8 @@ pub async fn handle(
             "the user or account can no longer sign in",
         )
     };
-    let user = state
-        .store
-        .user_by_id(&claims.sub)
-        .await?
-        .filter(|u| !u.blocked)
-        .ok_or_else(gone)?;
     let key = claims.account_key().ok_or_else(gone)?;
-    let account = accounts::account_of(state.store.as_ref(), &user, &key)
+    let (user, account) = accounts::user_and_account(state.store.as_ref(), &claims.sub, &key)
         .await?
         .ok_or_else(gone)?;
 

@@ -60,6 +60,13 @@ pub trait OrganizationStore: Send + Sync {
         &self,
         user_id: &str,
     ) -> StoreResult<Vec<(Membership, Organization)>>;
+    /// A user and, if they have one, their membership in `org_inn` with the organization —
+    /// in one query: userinfo and refresh resolve an organization account on every call.
+    async fn user_with_membership(
+        &self,
+        user_id: &str,
+        org_inn: &str,
+    ) -> StoreResult<Option<(User, Option<(Membership, Organization)>)>>;
 }
 
 #[async_trait]

@@ -298,9 +298,37 @@ async fn organizations_and_memberships(store: Arc<dyn Store>) {
 
     let mut got = store.memberships_of_user(&user.id).await.unwrap();
     got.sort_by(|a, b| a.0.org_inn.cmp(&b.0.org_inn));
-    assert_eq!(got, [(at_head, head), (at_branch, branch)]);
+    assert_eq!(
+        got,
+        [
+            (at_head.clone(), head.clone()),
+            (at_branch.clone(), branch.clone())
+        ]
+    );
     assert_eq!(store.memberships_of_user(&loner.id).await.unwrap(), []);
     assert_eq!(store.memberships_of_user("no-such-user").await.unwrap(), []);
+
+    // The same rows through the one-query read that userinfo and refresh use; the user's
+    // own УГНС (002) must not leak into the organization's (004), nor `blocked` across.
+    let one = store
+        .user_with_membership(&user.id, &branch.inn)
+        .await
+        .unwrap();
+    assert_eq!(one, Some((user.clone(), Some((at_branch, branch)))));
+    let one = store
+        .user_with_membership(&user.id, &head.inn)
+        .await
+        .unwrap();
+    assert_eq!(one, Some((user.clone(), Some((at_head, head)))));
+    let none = store
+        .user_with_membership(&loner.id, "01234567890123")
+        .await
+        .unwrap();
+    assert_eq!(none, Some((loner.clone(), None)));
+    let unknown = store
+        .user_with_membership("no-such-user", "01234567890123")
+        .await;
+    assert_eq!(unknown.unwrap(), None);
 }
 
 async fn clients_roundtrip(store: Arc<dyn Store>) {

@@ -71,16 +71,10 @@ pub async fn exchange(
         (grant, None)
     };
 
-    let user = state
-        .store
-        .user_by_id(&grant.user_id)
-        .await?
-        .filter(|u| !u.blocked);
-    let account = match &user {
-        Some(user) => accounts::account_of(state.store.as_ref(), user, &grant.account_key).await?,
-        None => None,
-    };
-    let (Some(user), Some(account)) = (user, account) else {
+    let found =
+        accounts::user_and_account(state.store.as_ref(), &grant.user_id, &grant.account_key)
+            .await?;
+    let Some((user, account)) = found else {
         revoke_grant(state, &grant.id).await?;
         return Err(Error::invalid_grant(
             "the user or the chosen account can no longer sign in",

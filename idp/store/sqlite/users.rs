@@ -171,6 +171,49 @@ impl OrganizationStore for SqliteStore {
             })
             .collect()
     }
+
+    async fn user_with_membership(
+        &self,
+        user_id: &str,
+        org_inn: &str,
+    ) -> StoreResult<Option<(User, Option<(Membership, Organization)>)>> {
+        // Membership and organization columns are prefixed where a users column has the same
+        // name (blocked); `m.org_inn` is NULL when there is no membership.
+        let row = sqlx::query(
+            "SELECT u.id, u.login, u.inn, u.family_name, u.given_name, u.middle_name, \
+             u.password_hash, u.ugns_code, u.blocked, u.created_at, \
+             m.org_inn, m.user_id, m.role, m.blocked AS m_blocked, m.comment, \
+             o.name, o.ugns_code AS o_ugns_code, o.kind, o.parent_inn, o.liquidated \
+             FROM users u \
+             LEFT JOIN memberships m ON m.user_id = u.id AND m.org_inn = ?2 \
+             LEFT JOIN organizations o ON o.inn = m.org_inn \
+             WHERE u.id = ?1",
+        )
+        .bind(user_id)
+        .bind(org_inn)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let user = user_from_row(&row)?;
+        let org: Option<String> = row.try_get("org_inn").map_err(db_err)?;
+        if org.is_none() {
+            return Ok(Some((user, None)));
+        }
+        let kind: String = row.try_get("kind").map_err(db_err)?;
+        let organization = Organization {
+            inn: row.try_get("org_inn").map_err(db_err)?,
+            name: row.try_get("name").map_err(db_err)?,
+            ugns_code: row.try_get("o_ugns_code").map_err(db_err)?,
+            kind: AccountKind::parse(&kind).ok_or_else(|| bad_value("organization kind", &kind))?,
+            parent_inn: row.try_get("parent_inn").map_err(db_err)?,
+            liquidated: row.try_get("liquidated").map_err(db_err)?,
+        };
+        Ok(Some((
+            user,
+            Some((membership_from_row(&row)?, organization)),
+        )))
+    }
 }
 
 /// Inserts `user` as it is (id included); `create_user` and the registration approval use it.
