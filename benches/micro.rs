@@ -227,6 +227,33 @@ fn argon2(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The sign-in bound divides the cores by one hash's time, as if hashes on different cores
+    // did not slow each other; this measures `cores` verifications at once (19 MiB each, so
+    // they contend for memory bandwidth and cache) through a hasher with that many threads.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parallel =
+        std::sync::Arc::new(salyk_idp::authn::password::PasswordHasher::new(m, t, cores).unwrap());
+    group.throughput(criterion::Throughput::Elements(cores as u64));
+    group.bench_function(
+        BenchmarkId::new("verify_all_cores", format!("m{m}_t{t}_x{cores}")),
+        |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let tasks: Vec<_> = (0..cores)
+                        .map(|_| {
+                            let (hasher, phc) = (parallel.clone(), phc.clone());
+                            tokio::spawn(async move {
+                                hasher.verify("bench-password-1".into(), Some(phc)).await
+                            })
+                        })
+                        .collect();
+                    for task in tasks {
+                        task.await.unwrap().unwrap();
+                    }
+                })
+            })
+        },
+    );
     group.finish();
 }
 

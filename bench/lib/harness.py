@@ -282,6 +282,10 @@ def table(path):
         out.append("")
         out.append(f"One argon2id verification ({argon['params']}): {argon['hash_ms']} ms (criterion, mean) → "
                    f"bound {argon['cores']} cores ÷ {argon['hash_ms']} ms = {argon['bound_signins_per_s']} sign-ins/s.")
+        if argon.get("all_cores_ms"):
+            out.append(f"{argon['cores']} verifications at once take {argon['all_cores_ms']} ms (criterion, "
+                       f"`verify_all_cores`: concurrent hashes share memory bandwidth), so the cores really "
+                       f"deliver {argon['all_cores_signins_per_s']} hashes/s.")
     out.append("")
     out.extend(targets(rows))
     extra = [r for r in rows if r.get("kind") == "note"]
@@ -342,8 +346,10 @@ def targets(rows):
             si = ours.get((backend, load))
             if si and argon:
                 share = si["rps"] / argon["bound_signins_per_s"]
+                real = argon.get("all_cores_signins_per_s")
+                also = f" ({100 * si['rps'] / real:.0f} % of the {real}/s of concurrent hashes)" if real else ""
                 row(f"password sign-ins ≥ 90 % of the argon2 bound ({backend}, {what})",
-                    f"{si['rps']:.1f}/s of {argon['bound_signins_per_s']}/s = {100 * share:.0f} %", share >= 0.9)
+                    f"{si['rps']:.1f}/s of {argon['bound_signins_per_s']}/s = {100 * share:.0f} %{also}", share >= 0.9)
     for backend in (emb, pg):
         a, b = ours.get((backend, "mixed: token ES256 alone")), ours.get((backend, "mixed: token ES256 + sign-ins"))
         if a and b:
