@@ -86,6 +86,10 @@ async fn person_eligibility(backend: Backend) {
     // Signature refusals point to the signature tabs.
     let (_, html) = submit(&app, |csrf| person_form(csrf, IP_VAT, NEW_PASSWORD)).await;
     assert!(html.contains("Регистрация с электронной подписью — на вкладках"));
+    assert!(
+        html.contains(r#"<a class="button" href="/register?tab=signature">"#),
+        "a button to the «ЭП» tab"
+    );
     let events = app.state.store.recent_events(100).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "registration.submit"
         && e.detail["person_inn"] == PERSON
