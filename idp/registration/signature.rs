@@ -21,8 +21,9 @@ use crate::store::{
 /// Who "decided" an application that a signature approved by itself.
 pub const DECIDER: &str = "esig";
 
-/// What registering did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What registering did (also what the result page shows).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Registered {
     /// A new user (and, for an organization certificate, its organization account), or a new
     /// organization account for an existing user.
@@ -181,65 +182,49 @@ pub async fn register(
         Ok(found) => found,
         Err(refusal) => return Ok(Err(refusal)),
     };
-    let org_label = Some((organization.inn.clone(), organization.name.clone()));
-    match existing {
-        Some(user) => {
-            let memberships = state.store.memberships_of_user(&user.id).await?;
-            if memberships
-                .iter()
-                .any(|(m, _)| m.org_inn == organization.inn)
-            {
-                return Ok(Err(Refusal::AlreadyRegistered));
-            }
-            let application = NewApplication {
-                kind: ApplicationKind::LinkRequest,
-                existing_user_id: Some(user.id.clone()),
-                ..new_application(&person, signer, Some(&organization))
-            };
-            match approve(
-                state,
-                &application,
-                &person,
-                signer,
-                Some((&organization, role)),
-                now,
-            )
-            .await?
-            {
-                Ok(_) => Ok(Ok(Registered::Account {
-                    user_id: user.id,
-                    login: user.login,
-                    new_user: false,
-                    organization: org_label,
-                })),
-                Err(refusal) => Ok(Err(refusal)),
-            }
-        }
-        None => {
-            let application = NewApplication {
-                kind: ApplicationKind::LegalEntity,
-                ..new_application(&person, signer, Some(&organization))
-            };
-            match approve(
-                state,
-                &application,
-                &person,
-                signer,
-                Some((&organization, role)),
-                now,
-            )
-            .await?
-            {
-                Ok(approval) => Ok(Ok(Registered::Account {
-                    user_id: approval.user_id,
-                    login: approval.login.unwrap_or_default(),
-                    new_user: true,
-                    organization: org_label,
-                })),
-                Err(refusal) => Ok(Err(refusal)),
-            }
+    if let Some(user) = &existing {
+        let memberships = state.store.memberships_of_user(&user.id).await?;
+        if memberships
+            .iter()
+            .any(|(m, _)| m.org_inn == organization.inn)
+        {
+            return Ok(Err(Refusal::AlreadyRegistered));
         }
     }
+    // An existing user gets the organization added (a link request); else a new user with it.
+    let application = NewApplication {
+        kind: if existing.is_some() {
+            ApplicationKind::LinkRequest
+        } else {
+            ApplicationKind::LegalEntity
+        },
+        existing_user_id: existing.as_ref().map(|u| u.id.clone()),
+        ..new_application(&person, signer, Some(&organization))
+    };
+    let organization_account = (&organization, role);
+    let approval = match approve(
+        state,
+        &application,
+        &person,
+        signer,
+        Some(organization_account),
+        now,
+    )
+    .await?
+    {
+        Ok(approval) => approval,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let (user_id, login, new_user) = match existing {
+        Some(user) => (user.id, user.login, false),
+        None => (approval.user_id, approval.login.unwrap_or_default(), true),
+    };
+    Ok(Ok(Registered::Account {
+        user_id,
+        login,
+        new_user,
+        organization: Some((organization.inn.clone(), organization.name.clone())),
+    }))
 }
 
 /// The organization the certificate names, as an account, and the holder's role in it.

@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod home;
 pub mod i18n;
 pub mod inspector;
+pub mod json;
 pub mod login;
 pub mod register;
 pub mod security_headers;

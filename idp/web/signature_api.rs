@@ -16,11 +16,12 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
 
 use super::browser::{append_cookie, Browser};
+use super::json::{answer as json, failure};
 use super::login::{audit_sign_in, start_session, ReqQuery};
 use super::{cookies, csrf};
 use crate::authn::signature::challenge::{self, Purpose};
@@ -48,21 +49,6 @@ struct ApiRequest {
     cms: String,
     branch: bool,
     head_inn: String,
-}
-
-fn json(status: StatusCode, body: serde_json::Value) -> Response {
-    let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn failure(browser: &Browser, status: StatusCode, code: &str, key: &str) -> Response {
-    json(
-        status,
-        serde_json::json!({ "error": code, "message": browser.tr.t(key) }),
-    )
 }
 
 /// A backend failure as JSON (503 when a backend is down, else 500), logged like any other.
@@ -136,13 +122,13 @@ pub async fn challenge(
     body: Bytes,
 ) -> Response {
     match accept(&state, &browser, &headers, &body) {
-        Ok(request) => answer(&browser, issue(&state, &browser, request).await),
+        Ok(request) => respond(&browser, issue(&state, &browser, request).await),
         Err(refused) => *refused,
     }
 }
 
 /// The answer to send: the handler's, or its backend failure as JSON.
-fn answer(browser: &Browser, outcome: Result<Response, Error>) -> Response {
+fn respond(browser: &Browser, outcome: Result<Response, Error>) -> Response {
     outcome.unwrap_or_else(|e| backend_failure(browser, e))
 }
 
@@ -203,7 +189,7 @@ pub async fn sign_in(
     body: Bytes,
 ) -> Response {
     match accept(&state, &browser, &headers, &body) {
-        Ok(request) => answer(&browser, sign_in_with(&state, &browser, request).await),
+        Ok(request) => respond(&browser, sign_in_with(&state, &browser, request).await),
         Err(refused) => *refused,
     }
 }
@@ -270,28 +256,8 @@ pub async fn continue_flow(
     flow::proceed(&state, browser.session_cookie.as_deref(), request).await
 }
 
-/// What the result page shows; kept in the session store for this browser only, because it
-/// carries the new login.
-#[derive(Serialize, Deserialize)]
-pub struct RegistrationResult {
-    pub outcome: ResultKind,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ResultKind {
-    Account {
-        login: String,
-        new_user: bool,
-        organization: Option<(String, String)>,
-    },
-    BranchApplied {
-        number: i64,
-        branch_inn: String,
-        head_inn: String,
-    },
-}
-
+/// The session-store key of this browser's registration result ([`Registered`]), kept
+/// there rather than in the address because it carries the new login.
 pub fn result_key(browser_id: &str) -> String {
     format!("esig:registered:{browser_id}")
 }
@@ -303,7 +269,7 @@ pub async fn register(
     body: Bytes,
 ) -> Response {
     match accept(&state, &browser, &headers, &body) {
-        Ok(request) => answer(&browser, register_with(&state, &browser, request).await),
+        Ok(request) => respond(&browser, register_with(&state, &browser, request).await),
         Err(refused) => *refused,
     }
 }
@@ -344,33 +310,10 @@ async fn register_with(
             ));
         }
     };
-    let result = RegistrationResult {
-        outcome: match outcome {
-            Registered::Account {
-                login,
-                new_user,
-                organization,
-                ..
-            } => ResultKind::Account {
-                login,
-                new_user,
-                organization,
-            },
-            Registered::BranchApplied {
-                number,
-                branch_inn,
-                head_inn,
-            } => ResultKind::BranchApplied {
-                number,
-                branch_inn,
-                head_inn,
-            },
-        },
-    };
     crate::session::put_json(
         state.sessions.as_ref(),
         &result_key(&browser.browser_id),
-        &result,
+        &outcome,
         RESULT_TTL,
     )
     .await?;
@@ -385,7 +328,7 @@ async fn register_with(
 struct RegisteredView {
     tr: crate::web::i18n::Tr,
     lang_links: Vec<(String, String)>,
-    outcome: Option<ResultKind>,
+    outcome: Option<Registered>,
 }
 
 /// `GET /register/signature/done`: what the registration by signature did, for the browser
@@ -394,11 +337,11 @@ pub async fn registered_page(
     State(state): State<AppState>,
     browser: Browser,
 ) -> Result<Response, Error> {
-    let result: Option<RegistrationResult> =
+    let outcome: Option<Registered> =
         crate::session::get_json(state.sessions.as_ref(), &result_key(&browser.browser_id)).await?;
     Ok(super::browser::render(&RegisteredView {
         tr: browser.tr,
         lang_links: browser.lang_links.clone(),
-        outcome: result.map(|r| r.outcome),
+        outcome,
     }))
 }

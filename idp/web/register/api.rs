@@ -7,12 +7,13 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::super::browser::Browser;
 use super::super::csrf;
+use super::super::json::{answer as json, failure};
 use crate::registration::guard::Requester;
 use crate::registration::lookup::{self, LookupKind};
 use crate::state::AppState;
@@ -25,21 +26,6 @@ struct LookupRequest {
     inn: String,
     #[serde(default)]
     kind: String,
-}
-
-fn json(status: StatusCode, body: serde_json::Value) -> Response {
-    let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn failure(browser: &Browser, status: StatusCode, code: &str, key: &str) -> Response {
-    json(
-        status,
-        serde_json::json!({ "error": code, "message": browser.tr.t(key) }),
-    )
 }
 
 pub async fn lookup(State(state): State<AppState>, browser: Browser, body: Bytes) -> Response {
