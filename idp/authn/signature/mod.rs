@@ -68,10 +68,9 @@ impl SignInMethod for RutokenMethod {
             challenge: field("challenge"),
             cms: field("cms"),
         };
-        let signer = match self.verifier.verify(&presented).await {
-            Ok(Ok(signer)) => signer,
-            Ok(Err(failure)) => return Ok(prompt(static_key(failure.code()))),
-            Err(e) => return Err(AuthnError::Internal(anyhow::anyhow!("{e}"))),
+        let signer = match self.verifier.verify(&presented).await? {
+            Ok(signer) => signer,
+            Err(failure) => return Ok(prompt(static_key(failure.code()))),
         };
         let Some(user) = self.store.user_by_inn(&signer.person_inn).await? else {
             return Ok(prompt(NOT_REGISTERED));

@@ -14,8 +14,8 @@ use time::OffsetDateTime;
 
 use super::challenge::{self, ChallengeRefusal, Purpose};
 use crate::adapters::ocsp::{FetchError, OcspClient, OcspFetcher};
+use crate::authn::AuthnError;
 use crate::config::Config;
-use crate::error::Error;
 use crate::esig::{self, Policy, Refusal, SignedInput, SignerIdentity, TrustAnchors};
 use crate::session::SessionStore;
 use crate::store::Store;
@@ -88,11 +88,12 @@ impl SignatureVerifier {
         self.sessions.as_ref()
     }
 
-    /// Checks a presented signature. `Err` is a backend failure; `Ok(Err(_))` a refusal.
+    /// Checks a presented signature. `Err` is a backend failure (an outage stays
+    /// `Unavailable`, so callers answer 503); `Ok(Err(_))` a refusal.
     pub async fn verify(
         &self,
         presented: &Presented<'_>,
-    ) -> Result<Result<SignerIdentity, SignatureFailure>, Error> {
+    ) -> Result<Result<SignerIdentity, SignatureFailure>, AuthnError> {
         let now = crate::clock::now();
         let redeemed = challenge::redeem(
             self.sessions.as_ref(),
@@ -114,9 +115,11 @@ impl SignatureVerifier {
         let material = self.store.trust_material().await?;
         // Trust material was validated when an operator added it; a CA or CRL that no longer
         // parses (a newer build being stricter) is an operator problem, not the signer's.
-        let anchors = TrustAnchors::new(&material.cas, &material.crls)
-            .map_err(|e| Error::internal(anyhow::anyhow!("trust store cannot be used: {e}")))?;
-        let at = time::OffsetDateTime::from_unix_timestamp(now).map_err(Error::internal)?;
+        let anchors = TrustAnchors::new(&material.cas, &material.crls).map_err(|e| {
+            AuthnError::Internal(anyhow::anyhow!("trust store cannot be used: {e}"))
+        })?;
+        let at = time::OffsetDateTime::from_unix_timestamp(now)
+            .map_err(|e| AuthnError::Internal(e.into()))?;
         let mut outcome = esig::verify_with_path(
             SignedInput::Attached(&cms),
             challenge.text.as_bytes(),
