@@ -70,7 +70,10 @@ pub async fn open_sessions(config: &Config) -> anyhow::Result<Arc<dyn SessionSto
 
 /// Builds the application state from a configuration.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let store = open_store(&config).await?;
+    let store = crate::store::cached::wrap(
+        open_store(&config).await?,
+        Duration::from_millis(config.directory_cache_ms),
+    );
     let sessions = open_sessions(&config).await?;
     let keys = Arc::new(
         Keys::load_or_create(store.as_ref(), &config.keys_dir)

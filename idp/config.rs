@@ -34,6 +34,11 @@ pub struct Config {
     pub login_max_failures_per_login: u64,
     pub login_max_failures_per_ip: u64,
     pub login_window: u64,
+    /// How stale the in-process cache of clients and users may get, in milliseconds
+    /// (`IDP_DIRECTORY_CACHE_MS`, default 1000, 0 turns the cache off): how often each
+    /// process asks the database whether clients, users, organizations or memberships
+    /// changed. A change made through this process empties its cache at once.
+    pub directory_cache_ms: u64,
     /// Base URL of the X-Road security server through which the population registry is
     /// reached (`IDP_POPULATION_REGISTRY_URL`); `None` → «Добавить ИНН» answers "unavailable".
     pub population_registry_url: Option<String>,
@@ -117,6 +122,7 @@ struct FileConfig {
     login_max_failures_per_login: Option<u64>,
     login_max_failures_per_ip: Option<u64>,
     login_window: Option<u64>,
+    directory_cache_ms: Option<u64>,
     population_registry_url: Option<String>,
     xroad_client: Option<String>,
     population_service: Option<String>,
@@ -297,6 +303,17 @@ impl Config {
             &mut errors,
         );
         let login_window = number("IDP_LOGIN_WINDOW", file_cfg.login_window, 900, &mut errors);
+        let directory_cache_ms = number(
+            "IDP_DIRECTORY_CACHE_MS",
+            file_cfg.directory_cache_ms,
+            1000,
+            &mut errors,
+        );
+        if directory_cache_ms > 60_000 {
+            errors.push(format!(
+                "IDP_DIRECTORY_CACHE_MS must be 0 (off) to 60000, got {directory_cache_ms}"
+            ));
+        }
 
         let population_registry_url = text(
             "IDP_POPULATION_REGISTRY_URL",
@@ -442,6 +459,7 @@ impl Config {
             login_max_failures_per_login,
             login_max_failures_per_ip,
             login_window,
+            directory_cache_ms,
             population_registry_url,
             xroad_client,
             population_service,

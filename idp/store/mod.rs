@@ -8,6 +8,7 @@
 //! return `Ok(None)` for "not there"; multi-row changes are one method and one transaction.
 
 mod approval;
+pub mod cached;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
@@ -243,6 +244,9 @@ pub trait Store:
     async fn migrate(&self) -> StoreResult<()>;
     /// Cheap liveness probe (`SELECT 1`).
     async fn ping(&self) -> StoreResult<()>;
+    /// A number that grows with every change to clients, users, organizations or
+    /// memberships, by whoever makes it (database triggers keep it): [`cached`] polls it.
+    async fn directory_generation(&self) -> StoreResult<i64>;
     /// Human-readable backend description for the start-up line (never a password).
     fn describe(&self) -> String;
 }

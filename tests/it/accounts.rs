@@ -345,7 +345,12 @@ async fn registry_liquidation_ends_the_account(backend: Backend) {
             .liquidated
     );
 
-    // Its tokens stop working, and it is no longer offered.
+    // Its tokens stop working (the CLI is another process: the server's directory cache
+    // learns of the change at its next poll), and it is no longer offered.
+    eventually("the liquidation imported by the CLI", || async {
+        crate::rp::userinfo(&app, access).await.status == 401
+    })
+    .await;
     crate::rp::userinfo(&app, access)
         .await
         .assert_error(401, "invalid_token");

@@ -572,3 +572,24 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// How long a change made outside a serving process (the CLI, a sibling process) may take to
+/// reach it: the directory cache's default refresh (1 s) plus slack for a loaded CI machine.
+pub const CHANGE_ARRIVES_WITHIN: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Asks `check` again until it holds; panics with `what` when [`CHANGE_ARRIVES_WITHIN`]
+/// passes first.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !check().await {
+        assert!(
+            start.elapsed() < CHANGE_ARRIVES_WITHIN,
+            "{what}: not seen within {CHANGE_ARRIVES_WITHIN:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

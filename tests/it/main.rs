@@ -12,6 +12,7 @@ mod branches;
 mod browser;
 mod browser_rutoken;
 mod cli;
+mod directory_cache;
 mod discovery;
 mod esig_branch;
 mod esig_ocsp;

@@ -241,6 +241,17 @@ async fn postgres_outage_is_503_then_recovers() {
     let refresh_token = tokens["refresh_token"].as_str().unwrap();
 
     let (upstream, addr) = proxy.cut().await;
+    // The directory cache may answer client and user lookups from memory until its next
+    // poll of the database fails (IDP_DIRECTORY_CACHE_MS, 1 s); from then on, nothing.
+    let cut_at = Instant::now();
+    while introspect(&app, &client, access).await.status != 503 {
+        assert!(
+            cut_at.elapsed() < FAIL_FAST,
+            "the directory cache still answers {:?} after the outage began",
+            cut_at.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for _ in 0..2 {
         let reply = quickly(
             "/token refresh",

@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "branch applications",
         include_str!("../../../migrations/postgres/0004_branch_applications.sql"),
     ),
+    (
+        5,
+        "directory generation",
+        include_str!("../../../migrations/postgres/0005_directory_generation.sql"),
+    ),
 ];
 
 pub struct PostgresStore {
@@ -246,6 +251,14 @@ impl Store for PostgresStore {
             .await
             .map_err(db_err)?;
         Ok(())
+    }
+
+    async fn directory_generation(&self) -> StoreResult<i64> {
+        let row = sqlx::query("SELECT value FROM directory_generation WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?;
+        row.try_get(0).map_err(db_err)
     }
 
     fn describe(&self) -> String {
