@@ -13,9 +13,11 @@
 //! - changes made elsewhere (another `idp` process, the CLI, SQL by hand) move the database's
 //!   directory generation (triggers, migration 0005); a task polls it every `refresh` and
 //!   empties the cache when it moved. Such a change is seen within `refresh`;
-//! - when the generation cannot be read (database down) the cache empties and stays out of
-//!   the way until a poll succeeds again, and an entry is never served once the last good
-//!   poll is older than three `refresh` periods (a stuck poll cannot prolong staleness);
+//! - nothing is served from the cache unless a poll succeeded within [`stale_limit`]. A poll
+//!   that fails or is slow changes nothing by itself: a database starved of CPU can take
+//!   seconds over a trivial query, and emptying the cache then would send every request to
+//!   that database at once. A database that stays unreachable is a 503 after `stale_limit`
+//!   for the calls the cache answered, at once for everything else;
 //! - only found rows are kept (a client or user created elsewhere is seen at once), a lookup
 //!   that started before a clear does not store its result after it, and each map holds at
 //!   most [`MAX_ENTRIES`] entries.
@@ -31,6 +33,13 @@ use super::*;
 /// Entries per map; past it the map starts again empty (the hot set refills it at once).
 pub const MAX_ENTRIES: usize = 4096;
 
+/// How old the last successful poll may be while entries are still served: three periods,
+/// and never less than ten seconds (how long a change can take to arrive when the database
+/// is slow to answer polls).
+pub fn stale_limit(refresh: Duration) -> Duration {
+    refresh.saturating_mul(3).max(Duration::from_secs(10))
+}
+
 type UserWithMembership = (User, Option<(Membership, Organization)>);
 
 /// Puts the directory cache in front of `inner`, polling its directory generation every
@@ -42,7 +51,7 @@ pub fn wrap(inner: Arc<dyn Store>, refresh: Duration) -> Arc<dyn Store> {
     }
     let cached = Arc::new(CachedStore {
         inner,
-        directory: Directory::new(refresh),
+        directory: Directory::new(refresh, stale_limit(refresh)),
     });
     spawn_poll(Arc::downgrade(&cached), refresh);
     cached
@@ -55,11 +64,10 @@ fn spawn_poll(store: Weak<CachedStore>, refresh: Duration) {
         loop {
             tick.tick().await;
             let Some(store) = store.upgrade() else { break };
-            let generation = store.inner.directory_generation().await;
-            if let Err(e) = &generation {
-                tracing::debug!(error = %e, "directory cache: generation unreadable, bypassed");
+            match store.inner.directory_generation().await {
+                Ok(generation) => store.directory.observe(generation),
+                Err(e) => tracing::debug!(error = %e, "directory cache: poll failed"),
             }
-            store.directory.observe(generation.ok());
         }
     });
 }
@@ -71,6 +79,7 @@ pub struct CachedStore {
 
 struct Directory {
     refresh: Duration,
+    stale_limit: Duration,
     entries: RwLock<Entries>,
 }
 
@@ -78,8 +87,8 @@ struct Directory {
 struct Entries {
     /// Moves on every clear; a lookup stores its result only under the epoch it began in.
     epoch: u64,
-    /// The generation last read and when; `None` until the first poll succeeds (and after
-    /// a failed one), and then nothing is served or stored.
+    /// The generation last read and when; `None` until the first poll succeeds, and then
+    /// nothing is served or stored.
     generation: Option<(i64, Instant)>,
     clients: HashMap<String, Client>,
     users: HashMap<String, User>,
@@ -87,9 +96,9 @@ struct Entries {
 }
 
 impl Entries {
-    fn usable(&self, refresh: Duration) -> bool {
+    fn usable(&self, stale_limit: Duration) -> bool {
         self.generation
-            .is_some_and(|(_, at)| at.elapsed() <= refresh.saturating_mul(3))
+            .is_some_and(|(_, at)| at.elapsed() <= stale_limit)
     }
 
     fn clear(&mut self) {
@@ -108,9 +117,10 @@ enum Lookup<T> {
 }
 
 impl Directory {
-    fn new(refresh: Duration) -> Self {
+    fn new(refresh: Duration, stale_limit: Duration) -> Self {
         Directory {
             refresh,
+            stale_limit,
             entries: RwLock::new(Entries::default()),
         }
     }
@@ -127,7 +137,7 @@ impl Directory {
 
     fn lookup<T>(&self, find: impl FnOnce(&Entries) -> Option<T>) -> Lookup<T> {
         let entries = self.read();
-        if !entries.usable(self.refresh) {
+        if !entries.usable(self.stale_limit) {
             return Lookup::Miss(None);
         }
         match find(&entries) {
@@ -139,7 +149,7 @@ impl Directory {
     fn store(&self, epoch: Option<u64>, put: impl FnOnce(&mut Entries)) {
         let Some(epoch) = epoch else { return };
         let mut entries = self.write();
-        if entries.epoch == epoch && entries.usable(self.refresh) {
+        if entries.epoch == epoch && entries.usable(self.stale_limit) {
             put(&mut entries);
         }
     }
@@ -148,14 +158,13 @@ impl Directory {
         self.write().clear();
     }
 
-    /// A poll's result: a moved or unreadable generation empties the cache.
-    fn observe(&self, generation: Option<i64>) {
+    /// A successful poll: a moved generation empties the cache.
+    fn observe(&self, generation: i64) {
         let mut entries = self.write();
-        let known = entries.generation.map(|(g, _)| g);
-        if generation.is_none() || known != generation {
+        if entries.generation.map(|(g, _)| g) != Some(generation) {
             entries.clear();
         }
-        entries.generation = generation.map(|g| (g, Instant::now()));
+        entries.generation = Some((generation, Instant::now()));
     }
 }
 
@@ -486,7 +495,8 @@ mod tests {
 
     /// Two stores on one SQLite file stand for two processes: what the other one changes is
     /// served from the cache until a poll sees the generation move, then read anew. Without a
-    /// successful poll nothing is served from the cache at all.
+    /// successful poll, or when the last one is older than the stale limit, nothing is served
+    /// from the cache.
     #[tokio::test]
     async fn other_processes_changes_arrive_with_the_poll() {
         let dir = tempfile::tempdir().unwrap();
@@ -496,7 +506,7 @@ mod tests {
         let other = SqliteStore::connect(&path).await.unwrap();
         let cached = CachedStore {
             inner: Arc::new(ours),
-            directory: Directory::new(Duration::from_secs(3600)),
+            directory: Directory::new(Duration::from_secs(3600), Duration::from_millis(300)),
         };
         cached.create_client(&client("rp")).await.unwrap();
 
@@ -506,7 +516,7 @@ mod tests {
         assert!(cached.client("rp").await.unwrap().unwrap().disabled);
         other.set_client_disabled("rp", false).await.unwrap();
 
-        let poll = || async { cached.inner.directory_generation().await.ok() };
+        let poll = || async { cached.inner.directory_generation().await.unwrap() };
         cached.directory.observe(poll().await);
         assert!(!cached.client("rp").await.unwrap().unwrap().disabled);
         other.set_client_disabled("rp", true).await.unwrap();
@@ -517,18 +527,17 @@ mod tests {
         cached.directory.observe(poll().await);
         assert!(cached.client("rp").await.unwrap().unwrap().disabled);
 
-        // A failed poll empties the cache and keeps it out of the way.
+        // No successful poll for longer than the stale limit: the database is asked again.
         other.set_client_disabled("rp", false).await.unwrap();
-        cached.directory.observe(None);
-        assert!(!cached.client("rp").await.unwrap().unwrap().disabled);
-        other.set_client_disabled("rp", true).await.unwrap();
         assert!(cached.client("rp").await.unwrap().unwrap().disabled);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(!cached.client("rp").await.unwrap().unwrap().disabled);
     }
 
     #[test]
     fn a_lookup_from_before_a_clear_is_not_stored() {
-        let directory = Directory::new(Duration::from_secs(3600));
-        directory.observe(Some(1));
+        let directory = Directory::new(Duration::from_secs(3600), Duration::from_secs(3600));
+        directory.observe(1);
         let Lookup::Miss(epoch) = directory.lookup(|e| e.users.get("u").cloned()) else {
             panic!("empty cache")
         };
