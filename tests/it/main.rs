@@ -36,6 +36,7 @@ mod rutoken_standin;
 mod session_contract;
 mod store_contract;
 mod store_contract_branches;
+mod store_contract_directory;
 mod store_contract_grants;
 mod store_contract_registration;
 mod store_contract_registry;
