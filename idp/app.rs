@@ -136,6 +136,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         tax_registry,
         population,
         signatures,
+        reusable_refresh_tokens: Default::default(),
     })))
 }
 

@@ -33,6 +33,8 @@ pub struct Inner {
     pub population: Arc<dyn PopulationRegistry>,
     /// Decides whether a posted electronic signature proves who someone is.
     pub signatures: Arc<SignatureVerifier>,
+    /// Reusable refresh tokens this process read lately (`oidc::token::reusable`).
+    pub reusable_refresh_tokens: crate::oidc::token::reusable::ReusableRefreshTokens,
 }
 
 impl std::ops::Deref for AppState {

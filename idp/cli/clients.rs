@@ -143,7 +143,7 @@ pub async fn create(
     }
     let secret = (!public).then(|| crate::security::random_token(32));
     let client = Client {
-        id: crate::security::random_token(12),
+        id: new_client_id(),
         name: new.name.trim().to_owned(),
         secret_digest: secret
             .as_ref()
@@ -280,4 +280,27 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
         }
     }
     Ok(())
+}
+
+/// A random client id (96 bits, base64url) that never starts with `-`, so an operator can
+/// pass it to `idp client disable` without it being read as an option.
+fn new_client_id() -> String {
+    loop {
+        let id = crate::security::random_token(12);
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
+}
+
+#[cfg(test)]
+mod client_id_tests {
+    #[test]
+    fn client_ids_never_look_like_options() {
+        for _ in 0..2000 {
+            let id = super::new_client_id();
+            assert_eq!(id.len(), 16);
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
 }

@@ -31,6 +31,7 @@ mod registration_lookup;
 mod registration_rules;
 mod registries;
 mod resources;
+mod reusable_refresh;
 mod rp;
 mod rutoken_standin;
 mod session_contract;

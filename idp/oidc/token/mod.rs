@@ -6,6 +6,7 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod refresh_token;
+pub mod reusable;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -188,6 +189,14 @@ pub async fn revoke_grant(state: &AppState, grant_id: &str) -> Result<(), Error>
         .put(&revoked_grant_key(grant_id), b"1", ttl)
         .await?;
     Ok(())
+}
+
+/// Whether a grant has been revoked, by the marker [`revoke_grant`] leaves (no database read).
+pub async fn grant_is_revoked(state: &AppState, grant_id: &str) -> Result<bool, Error> {
+    Ok(state
+        .sessions
+        .exists_any(&[revoked_grant_key(grant_id)])
+        .await?)
 }
 
 /// Whether an access token (by its claims) has been revoked.

@@ -1,19 +1,37 @@
 //! `grant_type=refresh_token` (RFC 6749 §6, OIDC Core §12). Refresh tokens rotate: each use
 //! returns a new one and retires the old; presenting a retired one revokes the whole grant
 //! (RFC 9700 §4.14.2). A confidential client may have rotation turned off (then the token is
-//! reusable, which RFC 9700 permits because the client authenticates). The account must
+//! reusable, which RFC 9700 permits because the client authenticates, and each process keeps
+//! it in memory for a while: `reusable`). The account must
 //! still be usable (A7), else the grant ends.
 
 use super::{
-    issue_access_token, issue_id_token, revoke_grant, split_scopes, Person, TokenResponse,
+    grant_is_revoked, issue_access_token, issue_id_token, revoke_grant, split_scopes, Person,
+    TokenResponse,
 };
 use crate::accounts;
 use crate::error::{Error, ErrorCode};
 use crate::oidc::params::Params;
 use crate::security::{random_token, token_digest};
 use crate::state::AppState;
-use crate::store::{Client, RefreshToken, RotateOutcome};
+use crate::store::{Client, Grant, RefreshToken, RotateOutcome};
 use crate::tokens::AuthContext;
+
+/// A reusable refresh token this process read lately (`reusable`), unless its grant has
+/// been revoked since (the session store's marker, shared by every process).
+async fn remembered(
+    state: &AppState,
+    digest: &str,
+) -> Result<Option<(RefreshToken, Grant)>, Error> {
+    let Some((token, grant)) = state.reusable_refresh_tokens.get(digest) else {
+        return Ok(None);
+    };
+    if grant_is_revoked(state, &grant.id).await? {
+        state.reusable_refresh_tokens.forget(digest);
+        return Ok(None);
+    }
+    Ok(Some((token, grant)))
+}
 
 pub async fn exchange(
     state: &AppState,
@@ -25,8 +43,17 @@ pub async fn exchange(
     let now = crate::clock::now();
     let invalid = || Error::invalid_grant("the refresh token is invalid, expired or revoked");
 
-    let Some((stored, grant)) = state.store.refresh_token(&digest).await? else {
-        return Err(invalid());
+    let (stored, grant) = match remembered(state, &digest).await? {
+        Some(found) => found,
+        None => {
+            let Some((stored, grant)) = state.store.refresh_token(&digest).await? else {
+                return Err(invalid());
+            };
+            if !client.rotate_refresh_tokens && grant.client_id == client.id {
+                state.reusable_refresh_tokens.keep(&stored, &grant);
+            }
+            (stored, grant)
+        }
     };
     // RFC 6749 §6: the token must have been issued to the authenticated client.
     if grant.client_id != client.id {
@@ -75,6 +102,7 @@ pub async fn exchange(
         accounts::user_and_account(state.store.as_ref(), &grant.user_id, &grant.account_key)
             .await?;
     let Some((user, account)) = found else {
+        state.reusable_refresh_tokens.forget(&digest);
         revoke_grant(state, &grant.id).await?;
         return Err(Error::invalid_grant(
             "the user or the chosen account can no longer sign in",
