@@ -109,13 +109,6 @@ impl Entries {
     }
 }
 
-/// What a lookup found: the cached value, or the epoch under which to store what the
-/// database answers (`None`: do not store).
-enum Lookup<T> {
-    Hit(T),
-    Miss(Option<u64>),
-}
-
 impl Directory {
     fn new(refresh: Duration, stale_limit: Duration) -> Self {
         Directory {
@@ -135,23 +128,39 @@ impl Directory {
         self.entries.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn lookup<T>(&self, find: impl FnOnce(&Entries) -> Option<T>) -> Lookup<T> {
-        let entries = self.read();
-        if !entries.usable(self.stale_limit) {
-            return Lookup::Miss(None);
+    /// The value under `key` in the map `select` names, else what `load` reads from the
+    /// database, kept when found — unless the cache was cleared meanwhile or is not usable.
+    async fn read_through<Q, K, V, F>(
+        &self,
+        key: &Q,
+        select: fn(&Entries) -> &HashMap<K, V>,
+        select_mut: fn(&mut Entries) -> &mut HashMap<K, V>,
+        load: impl FnOnce() -> F,
+    ) -> StoreResult<Option<V>>
+    where
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        K: std::hash::Hash + Eq + std::borrow::Borrow<Q>,
+        V: Clone,
+        F: std::future::Future<Output = StoreResult<Option<V>>>,
+    {
+        let epoch = {
+            let entries = self.read();
+            if !entries.usable(self.stale_limit) {
+                None
+            } else if let Some(hit) = select(&entries).get(key) {
+                return Ok(Some(hit.clone()));
+            } else {
+                Some(entries.epoch)
+            }
+        };
+        let found = load().await?;
+        if let (Some(epoch), Some(value)) = (epoch, &found) {
+            let mut entries = self.write();
+            if entries.epoch == epoch && entries.usable(self.stale_limit) {
+                bounded(select_mut(&mut entries), key.to_owned(), value.clone());
+            }
         }
-        match find(&entries) {
-            Some(hit) => Lookup::Hit(hit),
-            None => Lookup::Miss(Some(entries.epoch)),
-        }
-    }
-
-    fn store(&self, epoch: Option<u64>, put: impl FnOnce(&mut Entries)) {
-        let Some(epoch) = epoch else { return };
-        let mut entries = self.write();
-        if entries.epoch == epoch && entries.usable(self.stale_limit) {
-            put(&mut entries);
-        }
+        Ok(found)
     }
 
     fn clear(&self) {
@@ -191,17 +200,14 @@ impl UserStore for CachedStore {
         self.changing(self.inner.create_user(user, now)).await
     }
     async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
-        let epoch = match self.directory.lookup(|e| e.users.get(id).cloned()) {
-            Lookup::Hit(user) => return Ok(Some(user)),
-            Lookup::Miss(epoch) => epoch,
-        };
-        let user = self.inner.user_by_id(id).await?;
-        if let Some(user) = &user {
-            let value = user.clone();
-            self.directory
-                .store(epoch, |e| bounded(&mut e.users, id.to_owned(), value));
-        }
-        Ok(user)
+        self.directory
+            .read_through(
+                id,
+                |e| &e.users,
+                |e| &mut e.users,
+                || self.inner.user_by_id(id),
+            )
+            .await
     }
     async fn user_by_login(&self, login: &str) -> StoreResult<Option<User>> {
         self.inner.user_by_login(login).await
@@ -238,18 +244,14 @@ impl OrganizationStore for CachedStore {
         user_id: &str,
         org_inn: &str,
     ) -> StoreResult<Option<UserWithMembership>> {
-        let key = (user_id.to_owned(), org_inn.to_owned());
-        let epoch = match self.directory.lookup(|e| e.accounts.get(&key).cloned()) {
-            Lookup::Hit(found) => return Ok(Some(found)),
-            Lookup::Miss(epoch) => epoch,
-        };
-        let found = self.inner.user_with_membership(user_id, org_inn).await?;
-        if let Some(found) = &found {
-            let value = found.clone();
-            self.directory
-                .store(epoch, |e| bounded(&mut e.accounts, key, value));
-        }
-        Ok(found)
+        self.directory
+            .read_through(
+                &(user_id.to_owned(), org_inn.to_owned()),
+                |e| &e.accounts,
+                |e| &mut e.accounts,
+                || self.inner.user_with_membership(user_id, org_inn),
+            )
+            .await
     }
 }
 
@@ -259,17 +261,14 @@ impl ClientStore for CachedStore {
         self.changing(self.inner.create_client(client)).await
     }
     async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
-        let epoch = match self.directory.lookup(|e| e.clients.get(id).cloned()) {
-            Lookup::Hit(client) => return Ok(Some(client)),
-            Lookup::Miss(epoch) => epoch,
-        };
-        let client = self.inner.client(id).await?;
-        if let Some(client) = &client {
-            let value = client.clone();
-            self.directory
-                .store(epoch, |e| bounded(&mut e.clients, id.to_owned(), value));
-        }
-        Ok(client)
+        self.directory
+            .read_through(
+                id,
+                |e| &e.clients,
+                |e| &mut e.clients,
+                || self.inner.client(id),
+            )
+            .await
     }
     async fn list_clients(&self) -> StoreResult<Vec<Client>> {
         self.inner.list_clients().await
@@ -534,18 +533,24 @@ mod tests {
         assert!(!cached.client("rp").await.unwrap().unwrap().disabled);
     }
 
-    #[test]
-    fn a_lookup_from_before_a_clear_is_not_stored() {
+    #[tokio::test]
+    async fn a_lookup_from_before_a_clear_is_not_stored() {
         let directory = Directory::new(Duration::from_secs(3600), Duration::from_secs(3600));
         directory.observe(1);
-        let Lookup::Miss(epoch) = directory.lookup(|e| e.users.get("u").cloned()) else {
-            panic!("empty cache")
-        };
-        assert!(epoch.is_some());
-        directory.clear();
-        directory.store(epoch, |e| {
-            e.clients.insert("late".into(), client("late"));
-        });
+        let found = directory
+            .read_through(
+                "late",
+                |e| &e.clients,
+                |e| &mut e.clients,
+                || async {
+                    // A write through this process empties the cache while the read runs.
+                    directory.clear();
+                    Ok(Some(client("late")))
+                },
+            )
+            .await
+            .unwrap();
+        assert!(found.is_some());
         assert!(directory.read().clients.is_empty());
     }
 
