@@ -43,7 +43,13 @@ pub async fn exchange(
     let now = crate::clock::now();
     let invalid = || Error::invalid_grant("the refresh token is invalid, expired or revoked");
 
-    let (stored, grant) = match remembered(state, &digest).await? {
+    // Only tokens of clients without rotation are ever kept.
+    let kept = if client.rotate_refresh_tokens {
+        None
+    } else {
+        remembered(state, &digest).await?
+    };
+    let (stored, grant) = match kept {
         Some(found) => found,
         None => {
             let Some((stored, grant)) = state.store.refresh_token(&digest).await? else {
