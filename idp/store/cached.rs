@@ -177,7 +177,9 @@ impl Directory {
     }
 }
 
-fn bounded<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
+/// Inserts into a map of at most [`MAX_ENTRIES`]; a full map starts again empty (the hot set
+/// refills it at once). Also bounds the reusable refresh tokens of `oidc::token::reusable`.
+pub(crate) fn bounded<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
     if map.len() >= MAX_ENTRIES {
         map.clear();
     }

@@ -15,14 +15,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::store::cached::bounded;
 use crate::store::{Grant, RefreshToken};
 
 /// How long an entry is used without reading the database again. Shorter than any
 /// revocation marker lives (`IDP_ACCESS_TOKEN_TTL` + 60 s).
 pub const KEEP: Duration = Duration::from_secs(30);
-
-/// Entries at most; past it the map starts again empty.
-const MAX_ENTRIES: usize = 4096;
 
 #[derive(Default)]
 pub struct ReusableRefreshTokens {
@@ -51,10 +49,8 @@ impl ReusableRefreshTokens {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(
+        bounded(
+            &mut entries,
             token.digest.clone(),
             (token.clone(), grant.clone(), Instant::now()),
         );
