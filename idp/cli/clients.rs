@@ -33,6 +33,15 @@ pub enum AlgArg {
     Es256,
 }
 
+impl AlgArg {
+    fn name(self) -> &'static str {
+        match self {
+            AlgArg::Rs256 => "RS256",
+            AlgArg::Es256 => "ES256",
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register a client; prints its id and (once) its secret.
@@ -49,8 +58,13 @@ pub enum ClientCommand {
         grants: Vec<GrantArg>,
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Signs the client's ID tokens (its `id_token_signed_response_alg`).
         #[arg(long, value_enum, default_value = "RS256")]
         id_token_alg: AlgArg,
+        /// Signs the client's JWT access tokens (RFC 9068); the same as --id-token-alg
+        /// when not given.
+        #[arg(long, value_enum)]
+        access_token_alg: Option<AlgArg>,
         /// Keep refresh tokens valid after use (confidential clients only; RFC 9700 §4.14.2).
         #[arg(long)]
         no_refresh_rotation: bool,
@@ -96,7 +110,8 @@ pub struct NewClient {
     pub auth_method: ClientAuthMethod,
     pub grants: Vec<String>,
     pub scopes: Vec<String>,
-    pub token_alg: String,
+    pub id_token_alg: String,
+    pub access_token_alg: String,
     pub rotate_refresh_tokens: bool,
     pub require_organization: bool,
 }
@@ -153,7 +168,8 @@ pub async fn create(
         auth_method: new.auth_method,
         grant_types: new.grants,
         scopes: new.scopes,
-        token_alg: new.token_alg,
+        id_token_alg: new.id_token_alg,
+        access_token_alg: new.access_token_alg,
         rotate_refresh_tokens: new.rotate_refresh_tokens,
         require_organization: new.require_organization,
         disabled: false,
@@ -181,6 +197,7 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
             grants,
             scopes,
             id_token_alg,
+            access_token_alg,
             no_refresh_rotation,
             require_organization,
             json,
@@ -213,10 +230,8 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                 } else {
                     scopes
                 },
-                token_alg: match id_token_alg {
-                    AlgArg::Rs256 => "RS256".into(),
-                    AlgArg::Es256 => "ES256".into(),
-                },
+                id_token_alg: id_token_alg.name().into(),
+                access_token_alg: access_token_alg.unwrap_or(id_token_alg).name().into(),
                 rotate_refresh_tokens: !no_refresh_rotation,
                 require_organization,
             };
@@ -246,7 +261,8 @@ pub async fn run(config: &Config, command: ClientCommand) -> anyhow::Result<()> 
                             "client_id": c.id, "name": c.name, "redirect_uris": c.redirect_uris,
                             "post_logout_redirect_uris": c.post_logout_redirect_uris,
                             "auth_method": c.auth_method.as_str(), "grant_types": c.grant_types, "scopes": c.scopes,
-                            "id_token_alg": c.token_alg, "rotate_refresh_tokens": c.rotate_refresh_tokens,
+                            "id_token_alg": c.id_token_alg, "access_token_alg": c.access_token_alg,
+                            "rotate_refresh_tokens": c.rotate_refresh_tokens,
                             "require_organization": c.require_organization, "disabled": c.disabled,
                         })
                     })

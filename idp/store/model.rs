@@ -172,8 +172,10 @@ pub struct Client {
     /// `authorization_code`, `refresh_token`, `client_credentials`.
     pub grant_types: Vec<String>,
     pub scopes: Vec<String>,
-    /// `RS256` or `ES256`: signs this client's ID and access tokens.
-    pub token_alg: String,
+    /// `RS256` or `ES256`: signs this client's ID tokens (`id_token_signed_response_alg`).
+    pub id_token_alg: String,
+    /// `RS256` or `ES256`: signs the JWT access tokens issued to this client (RFC 9068).
+    pub access_token_alg: String,
     /// When false a refresh token stays valid after use (confidential clients only).
     pub rotate_refresh_tokens: bool,
     /// The client only accepts organization accounts.

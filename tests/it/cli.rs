@@ -117,6 +117,8 @@ fn operator_commands(cli: &Cli) {
             "http://localhost:3000/cb",
             "--auth-method",
             "none",
+            "--access-token-alg",
+            "ES256",
             "--json",
         ],
         None,
@@ -136,6 +138,18 @@ fn operator_commands(cli: &Cli) {
         .find(|c| c["client_id"] == id.as_str())
         .expect("listed");
     assert_eq!(listed["id_token_alg"], "ES256");
+    assert_eq!(
+        listed["access_token_alg"], "ES256",
+        "access tokens follow --id-token-alg unless told otherwise"
+    );
+    let spa = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["client_id"] == public["client_id"])
+        .expect("SPA listed");
+    assert_eq!(spa["id_token_alg"], "RS256");
+    assert_eq!(spa["access_token_alg"], "ES256");
     assert_eq!(
         listed["grant_types"],
         serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])

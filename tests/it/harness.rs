@@ -267,7 +267,11 @@ impl TestApp {
             scopes: spec.scopes.unwrap_or_else(|| {
                 vec!["openid".into(), "profile".into(), "offline_access".into()]
             }),
-            token_alg: spec.alg.unwrap_or_else(|| "RS256".into()),
+            id_token_alg: spec.alg.clone().unwrap_or_else(|| "RS256".into()),
+            access_token_alg: spec
+                .access_token_alg
+                .or(spec.alg)
+                .unwrap_or_else(|| "RS256".into()),
             rotate_refresh_tokens: !spec.no_rotation,
             require_organization: spec.require_organization,
         };
@@ -403,7 +407,9 @@ pub struct ClientSpec {
     pub auth_method: Option<salyk_idp::store::ClientAuthMethod>,
     pub grants: Option<Vec<String>>,
     pub scopes: Option<Vec<String>>,
+    /// Signs ID tokens, and access tokens unless `access_token_alg` is given.
     pub alg: Option<String>,
+    pub access_token_alg: Option<String>,
     pub no_rotation: bool,
     pub require_organization: bool,
 }

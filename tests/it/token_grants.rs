@@ -1,7 +1,8 @@
-//! What `/token` issues: JWT access tokens (RFC 9068 §2), ES256 per client (verified by the
-//! `openidconnect` library), the refresh-token grant (RFC 6749 §6, OIDC Core §12, RFC 9700
-//! §4.14: rotation, reuse detection, scope narrowing, client binding, rotation off for a
-//! confidential client, a blocked user) and client credentials (RFC 6749 §4.4).
+//! What `/token` issues: JWT access tokens (RFC 9068 §2), ES256 per client, an access-token
+//! algorithm apart from the ID token's (verified by the `openidconnect` library), the
+//! refresh-token grant (RFC 6749 §6, OIDC Core §12, RFC 9700 §4.14: rotation, reuse
+//! detection, scope narrowing, client binding, rotation off for a confidential client, a
+//! blocked user) and client credentials (RFC 6749 §4.4).
 
 use openidconnect::core::{CoreClient, CoreIdToken, CoreJwsSigningAlgorithm, CoreProviderMetadata};
 use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
@@ -115,6 +116,75 @@ async fn es256_client(backend: Backend) {
         .parse()
         .unwrap();
     assert_eq!(jwt_header(&id_token.to_string())["alg"], "ES256");
+}
+
+/// An RS256 ID token with ES256 access tokens: each token carries its own algorithm, the
+/// RP's library verifies the ID token, and the access token still works at userinfo and
+/// introspection, after a refresh too.
+async fn access_token_alg_apart_from_id_token(backend: Backend) {
+    let (app, user) = app_with_user(backend).await;
+    let client = register(
+        &app,
+        ClientSpec {
+            alg: Some("RS256".into()),
+            access_token_alg: Some("ES256".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let tokens = signed_in_tokens(&app, &browser(), &client, "openid offline_access").await;
+    let check = |tokens: &serde_json::Value| {
+        let id_token = tokens["id_token"].as_str().unwrap().to_owned();
+        let access_token = tokens["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(jwt_header(&id_token)["alg"], "RS256");
+        assert_eq!(jwt_header(&access_token)["alg"], "ES256");
+        assert_eq!(jwt_header(&access_token)["typ"], "at+jwt");
+        (id_token, access_token)
+    };
+    let (raw_id, access_token) = check(&tokens);
+
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http())
+            .await
+            .expect("discovery");
+    let oidc = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client.id.clone()),
+        client.secret.clone().map(ClientSecret::new),
+    );
+    let id_token: CoreIdToken = raw_id.parse().expect("ID token");
+    let verifier = oidc
+        .id_token_verifier()
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
+    let claims = id_token
+        .claims(&verifier, &Nonce::new(NONCE.into()))
+        .expect("RS256 ID token verified by the library");
+    assert_eq!(claims.subject().as_str(), user.id);
+    // at_hash binds the ID token to the ES256 access token (both hash with SHA-256).
+    let at_hash = claims.access_token_hash().expect("at_hash").to_string();
+    assert_eq!(at_hash, left_half_sha256(&access_token));
+
+    assert_eq!(userinfo(&app, &access_token).await.ok()["sub"], user.id);
+    assert_eq!(
+        introspect(&app, &client, &access_token).await.ok()["active"],
+        true
+    );
+    let refreshed = refresh(
+        &app,
+        &client,
+        tokens["refresh_token"].as_str().unwrap(),
+        None,
+    )
+    .await;
+    let (_, access_token) = check(refreshed.ok());
+    assert_eq!(userinfo(&app, &access_token).await.ok()["sub"], user.id);
+}
+
+fn left_half_sha256(token: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
 }
 
 async fn refresh_rotation_and_reuse(backend: Backend) {
@@ -407,6 +477,7 @@ async fn client_credentials_grant(backend: Backend) {
 both_backends!(
     access_token_is_rfc9068_jwt,
     es256_client,
+    access_token_alg_apart_from_id_token,
     refresh_rotation_and_reuse,
     refresh_scope_narrowing,
     refresh_bound_to_client,

@@ -107,9 +107,14 @@ pub struct Person<'a> {
     pub grant_id: &'a str,
 }
 
-/// The signing algorithm a client registered.
-pub fn client_alg(client: &Client) -> Alg {
-    Alg::parse(&client.token_alg).unwrap_or(Alg::Rs256)
+/// The algorithm that signs a client's ID tokens.
+fn id_token_alg(client: &Client) -> Alg {
+    Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256)
+}
+
+/// The algorithm that signs a client's access tokens.
+fn access_token_alg(client: &Client) -> Alg {
+    Alg::parse(&client.access_token_alg).unwrap_or(Alg::Rs256)
 }
 
 /// Issues a JWT access token for `client`, about `person` or (client credentials) the
@@ -138,7 +143,7 @@ pub fn issue_access_token(
         account: person.map(|p| p.account.claim()),
         gid: person.map(|p| p.grant_id.to_owned()),
     };
-    let token = tokens::sign_access_token(&state.keys.current(), client_alg(client), &claims)
+    let token = tokens::sign_access_token(&state.keys.current(), access_token_alg(client), &claims)
         .map_err(Error::internal)?;
     Ok((token, claims))
 }
@@ -165,7 +170,7 @@ pub fn issue_id_token(
         now,
         ttl: state.config.id_token_ttl,
     });
-    tokens::sign_id_token(&state.keys.current(), client_alg(client), &claims)
+    tokens::sign_id_token(&state.keys.current(), id_token_alg(client), &claims)
         .map_err(Error::internal)
 }
 

@@ -63,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "directory generation",
         include_str!("../../../migrations/postgres/0005_directory_generation.sql"),
     ),
+    (
+        6,
+        "access token alg",
+        include_str!("../../../migrations/postgres/0006_access_token_alg.sql"),
+    ),
 ];
 
 pub struct PostgresStore {

@@ -9,8 +9,8 @@ use crate::store::model::*;
 use crate::store::{ClientStore, ConsentStore, StoreResult};
 
 const CLIENT_COLS: &str = "id, name, secret_digest, redirect_uris, post_logout_redirect_uris, \
-                           auth_method, grant_types, scopes, token_alg, rotate_refresh_tokens, \
-                           require_organization, disabled, created_at";
+                           auth_method, grant_types, scopes, id_token_alg, access_token_alg, \
+                           rotate_refresh_tokens, require_organization, disabled, created_at";
 
 fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {
     let method: String = row.try_get("auth_method").map_err(db_err)?;
@@ -24,7 +24,8 @@ fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {
             .ok_or_else(|| bad_value("client auth method", &method))?,
         grant_types: from_json(row, "grant_types")?,
         scopes: from_json(row, "scopes")?,
-        token_alg: row.try_get("token_alg").map_err(db_err)?,
+        id_token_alg: row.try_get("id_token_alg").map_err(db_err)?,
+        access_token_alg: row.try_get("access_token_alg").map_err(db_err)?,
         rotate_refresh_tokens: row.try_get("rotate_refresh_tokens").map_err(db_err)?,
         require_organization: row.try_get("require_organization").map_err(db_err)?,
         disabled: row.try_get("disabled").map_err(db_err)?,
@@ -36,7 +37,7 @@ fn client_from_row(row: &SqliteRow) -> StoreResult<Client> {
 impl ClientStore for SqliteStore {
     async fn create_client(&self, c: &Client) -> StoreResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO clients ({CLIENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO clients ({CLIENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
         .bind(&c.id)
         .bind(&c.name)
@@ -46,7 +47,8 @@ impl ClientStore for SqliteStore {
         .bind(c.auth_method.as_str())
         .bind(to_json(&c.grant_types)?)
         .bind(to_json(&c.scopes)?)
-        .bind(&c.token_alg)
+        .bind(&c.id_token_alg)
+        .bind(&c.access_token_alg)
         .bind(c.rotate_refresh_tokens)
         .bind(c.require_organization)
         .bind(c.disabled)

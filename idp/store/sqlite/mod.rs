@@ -65,6 +65,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "directory generation",
         include_str!("../../../migrations/sqlite/0005_directory_generation.sql"),
     ),
+    (
+        6,
+        "access token alg",
+        include_str!("../../../migrations/sqlite/0006_access_token_alg.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -231,6 +236,53 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::MIGRATIONS;
+    use sqlx::{Connection, Row};
+
+    /// A database made before migration 6 keeps each client's one algorithm for both its
+    /// ID tokens and its access tokens.
+    #[tokio::test]
+    async fn existing_clients_keep_their_algorithm_for_access_tokens() {
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        for (version, _, sql) in MIGRATIONS.iter().filter(|m| m.0 < 6) {
+            sqlx::raw_sql(sql)
+                .execute(&mut db)
+                .await
+                .unwrap_or_else(|e| panic!("migration {version}: {e}"));
+        }
+        for (id, alg) in [("rs", "RS256"), ("es", "ES256")] {
+            sqlx::query(
+                "INSERT INTO clients (id, name, secret_digest, redirect_uris, \
+                 post_logout_redirect_uris, auth_method, grant_types, scopes, token_alg, \
+                 rotate_refresh_tokens, require_organization, disabled, created_at) \
+                 VALUES (?, 'RP', NULL, '[]', '[]', 'none', '[]', '[]', ?, 1, 0, 0, 0)",
+            )
+            .bind(id)
+            .bind(alg)
+            .execute(&mut db)
+            .await
+            .unwrap();
+        }
+        let (_, _, sql) = MIGRATIONS.iter().find(|m| m.0 == 6).unwrap();
+        sqlx::raw_sql(sql).execute(&mut db).await.unwrap();
+        let rows =
+            sqlx::query("SELECT id, id_token_alg, access_token_alg FROM clients ORDER BY id")
+                .fetch_all(&mut db)
+                .await
+                .unwrap();
+        let algs: Vec<(String, String, String)> = rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        assert_eq!(
+            algs,
+            [
+                ("es".into(), "ES256".into(), "ES256".into()),
+                ("rs".into(), "RS256".into(), "RS256".into()),
+            ]
+        );
+    }
 
     /// What `sqlx::migrate!` would embed: every `NNNN_name.sql` file, byte for byte.
     #[test]
