@@ -6,15 +6,23 @@
 //! processes sharing one keys directory and one database agree. After `idp keys rotate` the
 //! previous key stays in the JWKS so tokens it signed still verify; running processes pick the
 //! new key up on their next reload (see [`Keys::reload_if_changed`]).
+//!
+//! A key set remembers the tokens it verified lately ([`KeySet::verify`]): a relying party
+//! presents the same access token at userinfo and introspection again and again, and the
+//! signature check is most of such a request's CPU. What is remembered is only that the
+//! signature holds; expiry, issuer, type and revocation are checked on every use by the
+//! caller. The memory goes with the snapshot, so a key that leaves the set takes its tokens'
+//! verifications with it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::{anyhow, Context};
 use josekit::jwk::{Jwk, KeyPair};
 use josekit::jws::{JwsHeader, JwsSigner, JwsVerifier, ES256, RS256};
 use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 use crate::store::{KeyStore, SigningKeyMeta};
 
@@ -59,7 +67,20 @@ pub struct KeySet {
     /// Serialized JWKS document, served as is.
     jwks: bytes::Bytes,
     kids: Vec<String>,
+    /// Tokens whose signature this set verified, by SHA-256 of the whole compact token.
+    verified: Mutex<HashMap<[u8; 32], Verified>>,
 }
+
+/// A signature check that succeeded: the token's payload and header `typ`.
+#[derive(Clone)]
+struct Verified {
+    payload: Vec<u8>,
+    typ: Option<String>,
+}
+
+/// At most this many verified tokens are remembered (about 0.6 MB); a full map starts again
+/// empty, and the tokens in use fill it again at once.
+const MAX_VERIFIED: usize = 1024;
 
 impl KeySet {
     /// Signs `payload` (a JSON object) with the active key of `alg`; `typ` goes in the header.
@@ -75,8 +96,13 @@ impl KeySet {
     }
 
     /// Verifies a compact JWS made by one of our keys; returns the payload and the header's
-    /// `typ`. Does not look at claims.
+    /// `typ`. Does not look at claims. A token verified before by this set is answered from
+    /// memory (the digest covers every byte of it, so no other token can match).
     pub fn verify(&self, token: &str) -> Option<(Vec<u8>, Option<String>)> {
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(hit) = self.verified_lock().get(&digest) {
+            return Some((hit.payload.clone(), hit.typ.clone()));
+        }
         let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |header| {
             let key = header.key_id().and_then(|kid| self.by_kid.get(kid));
             Ok(key
@@ -84,7 +110,22 @@ impl KeySet {
                 .map(|k| k.verifier.as_ref()))
         })
         .ok()?;
-        Some((payload, header.token_type().map(str::to_owned)))
+        let verified = Verified {
+            payload,
+            typ: header.token_type().map(str::to_owned),
+        };
+        let mut remembered = self.verified_lock();
+        if remembered.len() >= MAX_VERIFIED {
+            remembered.clear();
+        }
+        remembered.insert(digest, verified.clone());
+        Some((verified.payload, verified.typ))
+    }
+
+    fn verified_lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Verified>> {
+        self.verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The JWKS document; cloning is cheap (shared bytes).
@@ -222,6 +263,7 @@ fn build_key_set(dir: &Path, metas: &[SigningKeyMeta]) -> anyhow::Result<KeySet>
         by_kid,
         jwks: bytes::Bytes::from(doc),
         kids,
+        verified: Mutex::default(),
     })
 }
 
@@ -305,4 +347,83 @@ fn write_private(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", path.display()))?;
     file.write_all(contents)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_set(dir: &Path) -> KeySet {
+        let metas: Vec<SigningKeyMeta> = Alg::ALL
+            .iter()
+            .map(|&alg| generate_key(dir, alg).unwrap())
+            .collect();
+        build_key_set(dir, &metas).unwrap()
+    }
+
+    fn remembered(set: &KeySet) -> usize {
+        set.verified_lock().len()
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_and_only_that_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = key_set(dir.path());
+        for alg in Alg::ALL {
+            let token = set.sign(alg, "at+jwt", br#"{"sub":"u"}"#).unwrap();
+            let first = set.verify(&token).expect("verifies");
+            let again = set.verify(&token).expect("verifies again");
+            assert_eq!(first, again);
+            assert_eq!(again, (br#"{"sub":"u"}"#.to_vec(), Some("at+jwt".into())));
+
+            // The same payload and header with another signature, or another payload with
+            // this signature, is checked afresh and refused.
+            let (head, signature) = token.rsplit_once('.').unwrap();
+            let flipped = if signature.starts_with('A') { 'B' } else { 'A' };
+            let forged = format!("{head}.{flipped}{}", &signature[1..]);
+            assert_eq!(set.verify(&forged), None);
+            let (_, rest) = token.split_once('.').unwrap();
+            let (header, _) = token.split_once('.').unwrap();
+            let other_payload = format!(
+                "{header}.{}.{}",
+                base64::Engine::encode(
+                    &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                    br#"{"sub":"admin"}"#
+                ),
+                rest.split_once('.').unwrap().1
+            );
+            assert_eq!(set.verify(&other_payload), None);
+        }
+        assert_eq!(
+            remembered(&set),
+            2,
+            "one entry per verified token, none for refusals"
+        );
+    }
+
+    #[test]
+    fn another_key_set_does_not_share_what_this_one_verified() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = key_set(dir.path());
+        let token = set.sign(Alg::Es256, "at+jwt", b"{}").unwrap();
+        assert!(set.verify(&token).is_some());
+        // A later snapshot without this key (it was retired and its file removed).
+        let other = tempfile::tempdir().unwrap();
+        let next = key_set(other.path());
+        assert_eq!(next.verify(&token), None);
+    }
+
+    #[test]
+    fn the_memory_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = key_set(dir.path());
+        for i in 0..=MAX_VERIFIED {
+            let token = set
+                .sign(Alg::Es256, "at+jwt", format!(r#"{{"i":{i}}}"#).as_bytes())
+                .unwrap();
+            assert!(set.verify(&token).is_some());
+            assert!(remembered(&set) <= MAX_VERIFIED);
+        }
+        assert_eq!(remembered(&set), 1, "a full map starts again empty");
+    }
 }
