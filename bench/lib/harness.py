@@ -317,7 +317,8 @@ def targets(rows):
         out.append(f"| {name} | {text} | {'yes' if ok else ('**no**' if ok is False else '–')} |")
 
     def ratio(load, backend=emb):
-        o, p = ours.get((backend, load)), peer.get(load)
+        o = ours.get((backend, load))
+        p = peer.get((o or {}).get("peer_load") or load)
         return o["rps"] / p["rps"] if o and p and p.get("rps") else None
 
     for loads_, want, extra_p99 in ((("discovery", "jwks"), 5, 5.0),
