@@ -14,6 +14,8 @@
 //! caller. The memory goes with the snapshot, so a key that leaves the set takes its tokens'
 //! verifications with it.
 
+mod es256;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -281,7 +283,7 @@ fn load_key(alg: Alg, kid: &str, pem: &[u8]) -> anyhow::Result<(SigningKey, Jwk)
             Box::new(RS256.verifier_from_jwk(&jwk)?),
         ),
         Alg::Es256 => (
-            Box::new(ES256.signer_from_pem(pem)?),
+            Box::new(es256::Es256Signer::from_pem(pem)?),
             Box::new(ES256.verifier_from_jwk(&jwk)?),
         ),
     };
