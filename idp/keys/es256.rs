@@ -65,7 +65,7 @@ impl JwsSigner for Es256Signer {
                 out.extend_from_slice(&sig.s().to_vec_padded(HALF as i32)?);
                 Ok(out)
             })
-            .map_err(|e| JoseError::InvalidKeyFormat(e.into()))?;
+            .map_err(|e| JoseError::InvalidSignature(e.into()))?;
         Ok(signature)
     }
 
