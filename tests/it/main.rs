@@ -23,6 +23,7 @@ mod logout;
 mod multi_process;
 mod oidc_flow;
 mod outage;
+mod page_steps;
 mod pages;
 mod registration;
 mod registration_browser;
