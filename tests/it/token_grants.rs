@@ -4,11 +4,12 @@
 //! detection, scope narrowing, client binding, rotation off for a confidential client, a
 //! blocked user) and client credentials (RFC 6749 §4.4).
 
-use openidconnect::core::{CoreClient, CoreIdToken, CoreJwsSigningAlgorithm, CoreProviderMetadata};
-use openidconnect::{ClientId, ClientSecret, IssuerUrl, Nonce};
+use openidconnect::core::{CoreIdToken, CoreJwsSigningAlgorithm};
+use openidconnect::Nonce;
 use salyk_idp::store::ClientAuthMethod;
 
 use crate::harness::*;
+use crate::oidc_flow::library_client;
 use crate::rp::*;
 
 async fn access_token_is_rfc9068_jwt(backend: Backend) {
@@ -76,15 +77,7 @@ async fn es256_client(backend: Backend) {
         "ES256"
     );
 
-    let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http())
-            .await
-            .expect("discovery");
-    let oidc = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(client.id.clone()),
-        client.secret.clone().map(ClientSecret::new),
-    );
+    let oidc = library_client(&app, &client.id, client.secret.clone()).await;
     let id_token: CoreIdToken = raw_id.parse().expect("ID token");
     let nonce = Nonce::new(NONCE.into());
     // An RS256-only verifier refuses it: the token really is ES256.
@@ -143,15 +136,7 @@ async fn access_token_alg_apart_from_id_token(backend: Backend) {
     };
     let (raw_id, access_token) = check(&tokens);
 
-    let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http())
-            .await
-            .expect("discovery");
-    let oidc = CoreClient::from_provider_metadata(
-        metadata,
-        ClientId::new(client.id.clone()),
-        client.secret.clone().map(ClientSecret::new),
-    );
+    let oidc = library_client(&app, &client.id, client.secret.clone()).await;
     let id_token: CoreIdToken = raw_id.parse().expect("ID token");
     let verifier = oidc
         .id_token_verifier()
